@@ -1,0 +1,238 @@
+"""The feedsvc command: run, serve, worker, poll, history, diff."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+
+from feedsvc import __version__, config
+from feedsvc.config import Settings
+from feedsvc.errors import FeedsvcError
+from feedsvc.storage import Store
+
+F = TypeVar("F", bound=Callable[..., Any])
+log = logging.getLogger("feedsvc")
+
+
+def setup_logging(verbose: bool = False) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("apscheduler", "httpx", "httpcore", "trafilatura", "htmldate", "waitress.queue"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def config_option(func: F) -> F:
+    @click.option(
+        "--config",
+        "config_file",
+        type=click.Path(dir_okay=False),
+        default=None,
+        envvar=config.ENV_CONFIG,
+        show_envvar=True,
+        help="config.toml to use (default ./config.toml).",
+    )
+    @wraps(func)
+    def wrapper(*args: Any, config_file: str | None, **kwargs: Any) -> Any:
+        try:
+            settings = config.load(config_file)
+            return func(settings, *args, **kwargs)
+        except FeedsvcError as exc:
+            click.echo(f"feedsvc: error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def opened(settings: Settings) -> Iterator[Store]:
+    store = Store(settings.service.database)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="feedsvc")
+@click.option("-v", "--verbose", is_flag=True, help="Log debugging detail.")
+def main(verbose: bool) -> None:
+    """feedsvc: keep every revision of every article; serve feeds with update history."""
+    setup_logging(verbose)
+
+
+def _stop_on_sigterm() -> None:
+    def handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def _serve(settings: Settings, store: Store) -> None:
+    import waitress
+
+    from feedsvc.web import create_app
+
+    host, port = settings.service.host_port
+    log.info("serving on http://%s:%d (links use %s)", host, port, settings.service.base_url)
+    try:
+        waitress.serve(
+            create_app(settings, store),
+            host=host,
+            port=port,
+            threads=settings.service.threads,
+            ident="feedsvc",
+            _quiet=True,
+        )
+    except OSError as exc:
+        raise FeedsvcError(f"cannot listen on {settings.service.listen}: {exc.strerror}") from None
+
+
+@main.command()
+@config_option
+def run(settings: Settings) -> None:
+    """Scheduler and web server in one process."""
+    from feedsvc.scheduler import Ticker
+    from feedsvc.update import Updater, utcnow
+
+    _stop_on_sigterm()
+    with opened(settings) as store:
+        store.sync_sources(settings.feeds, utcnow())
+        updater = Updater(settings, store)
+        ticker = Ticker(updater)
+        ticker.start()
+        try:
+            _serve(settings, store)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            ticker.stop()
+            updater.close()
+            log.info("stopped")
+
+
+@main.command()
+@config_option
+def serve(settings: Settings) -> None:
+    """The web server alone (no polling)."""
+    _stop_on_sigterm()
+    with opened(settings) as store:
+        try:
+            _serve(settings, store)
+        except KeyboardInterrupt:
+            log.info("stopped")
+
+
+@main.command()
+@config_option
+def worker(settings: Settings) -> None:
+    """The scheduler alone: poll due sources, serve nothing."""
+    import threading
+
+    from feedsvc.scheduler import Ticker
+    from feedsvc.update import Updater, utcnow
+
+    _stop_on_sigterm()
+    with opened(settings) as store:
+        store.sync_sources(settings.feeds, utcnow())
+        updater = Updater(settings, store)
+        ticker = Ticker(updater)
+        ticker.start()
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            ticker.stop()
+            updater.close()
+            log.info("stopped")
+
+
+@main.command()
+@click.option("--feed", "feed_name", metavar="NAME", help="Poll only this feed's sources.")
+@config_option
+def poll(settings: Settings, feed_name: str | None) -> None:
+    """Poll every source once, now, and exit (status 1 if any failed)."""
+    from feedsvc.scheduler import worker_id
+    from feedsvc.update import Updater, utcnow
+
+    if feed_name is not None and feed_name not in {f.name for f in settings.feeds}:
+        raise FeedsvcError(f"no feed named {feed_name!r} in {settings.path}")
+    with opened(settings) as store:
+        store.sync_sources(settings.feeds, utcnow())
+        updater = Updater(settings, store)
+        total = len([s for s in store.sources(feed_name) if s.active and not s.gone])
+        show = sys.stderr.isatty()
+        with click.progressbar(
+            length=total, label="polling", file=sys.stderr, hidden=not show
+        ) as bar:
+            outcomes = updater.poll(
+                worker_id(), feed=feed_name, due_only=False, progress=lambda _o: bar.update(1)
+            )
+        updater.close()
+    errors = [o for o in outcomes if o.error]
+    click.echo(
+        f"polled {len(outcomes)} sources: "
+        f"{sum(o.new_articles for o in outcomes)} new articles, "
+        f"{sum(o.new_versions for o in outcomes)} new versions, {len(errors)} errors"
+    )
+    if errors:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("article")
+@config_option
+def history(settings: Settings, article: str) -> None:
+    """The versions of ARTICLE (its id or its URL)."""
+    with opened(settings) as store:
+        row = store.find_article(article)
+        versions = store.versions(row.id)
+    click.echo(f"{row.id}  {versions[-1].title if versions else ''}")
+    if row.url:
+        click.echo(f"    {row.url}")
+    click.echo(f"    {'developing story' if row.developing else 'not developing'}")
+    click.echo(f"{'ver':>4}  {'seen (UTC)':<19}  {'words':>6}  {'+':>5}  {'-':>5}  change")
+    for v in versions:
+        flag = "  (suspect)" if v.suspect else ""
+        click.echo(
+            f"{v.number:>4}  {v.seen_at:%Y-%m-%d %H:%M:%S}  {v.words:>6}  "
+            f"{v.words_added:>5}  {v.words_removed:>5}  {v.change_class}{flag}"
+        )
+
+
+@main.command()
+@click.argument("article")
+@click.argument("from_version", required=False, type=int)
+@click.argument("to_version", required=False, type=int)
+@config_option
+def diff(
+    settings: Settings, article: str, from_version: int | None, to_version: int | None
+) -> None:
+    """Unified diff of ARTICLE between two versions (default: the last two)."""
+    import difflib
+
+    with opened(settings) as store:
+        row = store.find_article(article)
+        latest = row.latest_version
+        to_n = to_version or latest
+        from_n = from_version or max(1, to_n - 1)
+        old, new = store.version(row.id, from_n), store.version(row.id, to_n)
+    for line in difflib.unified_diff(
+        [old.title, *old.text.split("\n\n")],
+        [new.title, *new.text.split("\n\n")],
+        f"version {from_n}",
+        f"version {to_n}",
+        lineterm="",
+    ):
+        click.echo(line)

@@ -1,0 +1,456 @@
+"""Load and validate config.toml into frozen Settings.
+
+Every setting is declared once in SETTINGS (name, default, help): that table
+drives validation, the README's reference and a test that fails when a
+setting is undocumented. A mistake in the file is a ConfigError naming the
+file and the key, never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from feedsvc.errors import ConfigError
+
+DEFAULT_CONFIG = "config.toml"
+ENV_CONFIG = "FEEDSVC_CONFIG"
+
+_INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
+_FEED_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+def parse_interval(value: object) -> float:
+    """'90s', '15m', '2h', '1d' or a number of seconds -> seconds (> 0)."""
+    if isinstance(value, bool):
+        raise ValueError("an interval is a number of seconds or a string like '90s', '15m', '2h'")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str) and (m := _INTERVAL.match(value)):
+        seconds = float(m.group(1)) * _UNITS[m.group(2)]
+    else:
+        raise ValueError(f"{value!r} is not an interval like '90s', '15m', '2h' or seconds")
+    if seconds <= 0:
+        raise ValueError(f"{value!r} must be more than zero")
+    return seconds
+
+
+@dataclass(frozen=True)
+class Setting:
+    section: str  # "service", "scheduler", "fetch" or "feeds"
+    name: str
+    default: Any
+    help: str
+    convert: Callable[[Any], Any] = lambda v: v
+
+
+def _str(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected a string, got {value!r}")
+    return value
+
+
+def _opt_str(value: object) -> str | None:
+    return None if value in (None, "") else _str(value)
+
+
+def _bool(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"expected true or false, got {value!r}")
+    return value
+
+
+def _positive_int(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"expected a whole number of at least 1, got {value!r}")
+    return value
+
+
+def _str_list(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"expected a list of strings, got {value!r}")
+    return tuple(value)
+
+
+def _regex_list(value: object) -> tuple[re.Pattern[str], ...]:
+    patterns = []
+    for text in _str_list(value):
+        try:
+            patterns.append(re.compile(text))
+        except re.error as exc:
+            raise ValueError(f"{text!r} is not a valid regular expression: {exc}") from None
+    return tuple(patterns)
+
+
+def _interval_ladder(value: object) -> tuple[tuple[float, float], ...]:
+    """[["6h", "15m"], ["1d", "1h"], ["7d", "1d"]]: until AGE since the last
+    change, re-check every EVERY; past the last rung, stop."""
+    if not isinstance(value, list):
+        raise ValueError(f"expected a list of [age, every] pairs, got {value!r}")
+    rungs = []
+    for pair in value:
+        if not isinstance(pair, list) or len(pair) != 2:
+            raise ValueError(f"expected [age, every], got {pair!r}")
+        rungs.append((parse_interval(pair[0]), parse_interval(pair[1])))
+    if [a for a, _ in rungs] != sorted(a for a, _ in rungs):
+        raise ValueError("rungs must be in order of increasing age")
+    return tuple(rungs)
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "service",
+        "base_url",
+        "http://127.0.0.1:8080",
+        "Public address of the service, used in every link (not in entry ids).",
+        _str,
+    ),
+    Setting("service", "listen", "127.0.0.1:8080", "HOST:PORT the web server binds.", _str),
+    Setting(
+        "service",
+        "database",
+        "sqlite:///feedsvc.db",
+        "sqlite:///PATH (relative to this file) or postgresql://USER@HOST/DB.",
+        _str,
+    ),
+    Setting(
+        "service",
+        "entries_per_page",
+        50,
+        "Entries in a feed document; older ones are on rel=next pages (RFC 5005).",
+        _positive_int,
+    ),
+    Setting(
+        "service",
+        "cache_max_age",
+        300,
+        "Seconds in Cache-Control: public, max-age= on feeds and pages.",
+        _positive_int,
+    ),
+    Setting("service", "hub", None, "WebSub hub URL to advertise and ping, or empty.", _opt_str),
+    Setting("service", "threads", 8, "Web server threads.", _positive_int),
+    Setting("scheduler", "interval", 900.0, "How often a source is polled.", parse_interval),
+    Setting(
+        "scheduler",
+        "developing_interval",
+        120.0,
+        "How often an article carrying a developing marker is re-checked at first.",
+        parse_interval,
+    ),
+    Setting(
+        "scheduler",
+        "developing_window",
+        172800.0,
+        "A developing article returns to the normal interval this long after its last change.",
+        parse_interval,
+    ),
+    Setting(
+        "scheduler",
+        "developing_markers",
+        (),
+        "Extra phrases that mark a developing story, beside the built-in list.",
+        _str_list,
+    ),
+    Setting(
+        "scheduler",
+        "recheck",
+        ((21600.0, 900.0), (86400.0, 3600.0), (604800.0, 86400.0)),
+        "Ladder for re-checking articles that left their feed: [[age, every], ...].",
+        _interval_ladder,
+    ),
+    Setting(
+        "scheduler", "tick", 5.0, "How often the scheduler looks for due sources.", parse_interval
+    ),
+    Setting("scheduler", "concurrency", 4, "Sources polled at once by one process.", _positive_int),
+    Setting("scheduler", "per_host", 2, "Requests at once to one upstream host.", _positive_int),
+    Setting(
+        "scheduler",
+        "lease",
+        300.0,
+        "How long a worker owns a claimed source; a crashed worker's claim expires then.",
+        parse_interval,
+    ),
+    Setting(
+        "scheduler", "max_backoff", 86400.0, "Longest wait after repeated errors.", parse_interval
+    ),
+    Setting(
+        "scheduler",
+        "max_new_articles",
+        200,
+        "New articles taken from one poll of one source; the rest wait for the next.",
+        _positive_int,
+    ),
+    Setting("fetch", "timeout", 30.0, "Seconds to wait for an upstream to answer.", parse_interval),
+    Setting(
+        "fetch",
+        "max_bytes",
+        10_000_000,
+        "Largest body accepted, after decompression.",
+        _positive_int,
+    ),
+    Setting(
+        "fetch",
+        "user_agent",
+        None,
+        "User-Agent header; default names feedsvc, its version and base_url.",
+        _opt_str,
+    ),
+    Setting("feeds", "name", None, "Feed name, served at /feeds/NAME.atom.", _str),
+    Setting("feeds", "title", None, "Feed title; default the name.", _opt_str),
+    Setting(
+        "feeds",
+        "sources",
+        None,
+        "Feed URLs, article page URLs or local paths (a file or a folder of files).",
+        _str_list,
+    ),
+    Setting(
+        "feeds",
+        "fetch_articles",
+        False,
+        "Fetch each entry's link and version the article page, not the feed's summary.",
+        _bool,
+    ),
+    Setting("feeds", "ignore", (), "Regexes; lines matching one are not changes.", _regex_list),
+    Setting(
+        "feeds",
+        "interval",
+        None,
+        "This feed's poll interval; default [scheduler] interval.",
+        parse_interval,
+    ),
+)
+
+_BY_SECTION: dict[str, dict[str, Setting]] = {}
+for _s in SETTINGS:
+    _BY_SECTION.setdefault(_s.section, {})[_s.name] = _s
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    base_url: str
+    listen: str
+    database: str
+    entries_per_page: int
+    cache_max_age: int
+    hub: str | None
+    threads: int
+
+    @property
+    def host_port(self) -> tuple[str, int]:
+        host, _, port = self.listen.rpartition(":")
+        return host.strip("[]") or "127.0.0.1", int(port)
+
+
+@dataclass(frozen=True)
+class SchedulerSettings:
+    interval: float
+    developing_interval: float
+    developing_window: float
+    developing_markers: tuple[str, ...]
+    recheck: tuple[tuple[float, float], ...]
+    tick: float
+    concurrency: int
+    per_host: int
+    lease: float
+    max_backoff: float
+    max_new_articles: int
+
+
+@dataclass(frozen=True)
+class FetchSettings:
+    timeout: float
+    max_bytes: int
+    user_agent: str | None
+
+
+@dataclass(frozen=True)
+class FeedSettings:
+    name: str
+    title: str
+    sources: tuple[str, ...]  # URLs, or absolute local paths
+    fetch_articles: bool = False
+    ignore: tuple[re.Pattern[str], ...] = ()
+    interval: float | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    service: ServiceSettings
+    scheduler: SchedulerSettings
+    fetch: FetchSettings
+    feeds: tuple[FeedSettings, ...]
+    path: Path | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def feed(self, name: str) -> FeedSettings:
+        for feed in self.feeds:
+            if feed.name == name:
+                return feed
+        raise KeyError(name)
+
+    def feed_interval(self, feed: FeedSettings) -> float:
+        return feed.interval or self.scheduler.interval
+
+    @property
+    def user_agent(self) -> str:
+        from feedsvc import __version__
+
+        return self.fetch.user_agent or (f"feedsvc/{__version__} (+{self.service.base_url})")
+
+
+def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    return Path(explicit or os.environ.get(ENV_CONFIG) or DEFAULT_CONFIG)
+
+
+def load(path: str | os.PathLike[str] | None = None) -> Settings:
+    """Read and validate a config file; raise ConfigError with one clear line."""
+    file = config_path(path)
+    try:
+        raw = tomllib.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{file}: no such config file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{file}: cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{file}: not valid TOML: {exc}") from None
+    return from_mapping(raw, file)
+
+
+def from_mapping(raw: Mapping[str, Any], file: Path | None = None) -> Settings:
+    where = str(file) if file else "config"
+    base_dir = file.resolve().parent if file else Path.cwd()
+
+    def fail(key: str, message: str) -> ConfigError:
+        return ConfigError(f"{where}: {key}: {message}")
+
+    unknown = set(raw) - {"service", "scheduler", "fetch", "feeds"}
+    if unknown:
+        raise fail(sorted(unknown)[0], "unknown section or key")
+
+    def section(name: str, table: object, prefix: str) -> dict[str, Any]:
+        if not isinstance(table, dict):
+            raise fail(prefix, "expected a table")
+        known = _BY_SECTION[name]
+        for key in table:
+            if key not in known:
+                raise fail(f"{prefix}.{key}", "unknown key")
+        values = {}
+        for key, setting in known.items():
+            if key in table:
+                try:
+                    values[key] = setting.convert(table[key])
+                except ValueError as exc:
+                    raise fail(f"{prefix}.{key}", str(exc)) from None
+            elif setting.default is None and name == "feeds" and key in ("name", "sources"):
+                raise fail(f"{prefix}.{key}", "required")
+            else:
+                values[key] = setting.default
+        return values
+
+    service = section("service", raw.get("service", {}), "service")
+    scheduler = section("scheduler", raw.get("scheduler", {}), "scheduler")
+    fetch = section("fetch", raw.get("fetch", {}), "fetch")
+
+    service["base_url"] = _check_base_url(service["base_url"], fail)
+    _check_listen(service["listen"], fail)
+    service["database"] = database_url(service["database"], base_dir, fail)
+
+    feeds_raw = raw.get("feeds", [])
+    if not isinstance(feeds_raw, list):
+        raise fail("feeds", "expected [[feeds]] tables")
+    feeds = []
+    seen: set[str] = set()
+    for i, table in enumerate(feeds_raw):
+        values = section("feeds", table, f"feeds[{i}]")
+        name = values["name"]
+        if not _FEED_NAME.match(name):
+            raise fail(f"feeds[{i}].name", f"{name!r} must be letters, digits, '.', '_' or '-'")
+        if name in seen:
+            raise fail(f"feeds[{i}].name", f"duplicate feed name {name!r}")
+        seen.add(name)
+        if not values["sources"]:
+            raise fail(f"feeds[{i}].sources", "at least one source is needed")
+        key = f"feeds[{i}].sources"
+        values["sources"] = tuple(
+            _check_source(s, base_dir, service["base_url"], key, fail) for s in values["sources"]
+        )
+        values["title"] = values["title"] or name
+        feeds.append(FeedSettings(**values))
+
+    return Settings(
+        service=ServiceSettings(**service),
+        scheduler=SchedulerSettings(**scheduler),
+        fetch=FetchSettings(**fetch),
+        feeds=tuple(feeds),
+        path=file,
+    )
+
+
+def _check_base_url(value: str, fail: Callable[[str, str], ConfigError]) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise fail("service.base_url", f"{value!r} is not an http(s) URL")
+    return value.rstrip("/")
+
+
+def _check_listen(value: str, fail: Callable[[str, str], ConfigError]) -> None:
+    _, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        raise fail("service.listen", f"{value!r} is not HOST:PORT")
+
+
+def database_url(value: str, base_dir: Path, fail: Callable[[str, str], ConfigError]) -> str:
+    """Validate a database URL; make SQLite paths relative to the config file
+    and use psycopg 3 for postgresql://."""
+    try:
+        url = make_url(value)
+    except ArgumentError:
+        raise fail("service.database", f"{value!r} is not a database URL") from None
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        if url.database and url.database != ":memory:" and not os.path.isabs(url.database):
+            url = url.set(database=str(base_dir / url.database))
+    elif backend == "postgresql":
+        if url.drivername == "postgresql":
+            url = url.set(drivername="postgresql+psycopg")
+    else:
+        raise fail(
+            "service.database", f"{value!r}: only sqlite:/// and postgresql:// are supported"
+        )
+    return url.render_as_string(hide_password=False)
+
+
+def _check_source(
+    value: str,
+    base_dir: Path,
+    base_url: str,
+    key: str,
+    fail: Callable[[str, str], ConfigError],
+) -> str:
+    parts = urlsplit(value)
+    if parts.scheme in ("http", "https"):
+        if not parts.netloc:
+            raise fail(key, f"{value!r} is not a valid URL")
+        own = urlsplit(base_url)
+        if parts.netloc.lower() == own.netloc.lower() and parts.path.startswith(own.path or "/"):
+            raise fail(key, f"{value!r} points at this service's own base_url")
+        return value
+    if len(parts.scheme) > 1:  # "ftp:", "file:", "javascript:"; not "C:"
+        raise fail(key, f"{value!r}: only http(s) URLs and local paths are sources")
+    path = Path(value).expanduser()
+    if not path.is_absolute():
+        path = base_dir / path
+    if not path.exists():
+        raise fail(key, f"{value!r} is neither an http(s) URL nor an existing path")
+    return str(path.resolve())

@@ -1,0 +1,89 @@
+"""Local sources: a file is one article, a folder holds one article per file.
+
+The file's absolute path is the article's identity; its first line (.txt,
+.md) or its <title> (.html) is the title.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+from feedsvc.errors import ParseError
+from feedsvc.models import EntryData, Evidence, FeedData
+
+SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm"})
+_TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+
+
+def article_files(path: Path) -> list[Path]:
+    if path.is_file():
+        return [path]
+    if path.is_dir():
+        return sorted(
+            p
+            for p in path.iterdir()
+            if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith(".")
+        )
+    raise ParseError(f"{path}: no such file or folder")
+
+
+def decode(body: bytes) -> str:
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return body.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return body.decode("latin-1")
+
+
+def read_file(path: Path, max_bytes: int) -> tuple[EntryData, Evidence]:
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise ParseError(f"{path}: {size} bytes is over the {max_bytes}-byte limit")
+    body = path.read_bytes()
+    fetched_at = datetime.now(UTC)
+    modified = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    key = str(path)
+    uri = path.as_uri()
+    if path.suffix.lower() in (".html", ".htm"):
+        m = _TITLE.search(body)
+        title = decode(m.group(1)).strip() if m else path.stem
+        entry = EntryData(
+            key=key, title=title, url=None, html=decode(body), updated=modified, extractor="html"
+        )
+        content_type = "text/html"
+    else:
+        text = decode(body)
+        lines = text.splitlines()
+        first = next((i for i, line in enumerate(lines) if line.strip()), None)
+        title = lines[first].strip().lstrip("#").strip() if first is not None else path.stem
+        rest = "\n".join(lines[first + 1 :]) if first is not None else ""
+        entry = EntryData(
+            key=key, title=title, url=None, text=rest, updated=modified, extractor="text"
+        )
+        content_type = "text/plain"
+    evidence = Evidence(
+        url=uri,
+        fetched_at=fetched_at,
+        status=200,
+        body=body,
+        content_type=content_type,
+        extractor=entry.extractor,
+    )
+    return entry, evidence
+
+
+def read_path(path: Path, max_bytes: int) -> tuple[FeedData, dict[str, Evidence]]:
+    """Every article under `path`, with each file's bytes as its evidence."""
+    entries = []
+    evidence = {}
+    for file in article_files(path):
+        try:
+            entry, ev = read_file(file, max_bytes)
+        except (OSError, ParseError):
+            continue  # a file that vanished or is too big harms only itself
+        entries.append(entry)
+        evidence[entry.key] = ev
+    return FeedData(title=path.name, link=None, entries=tuple(entries)), evidence

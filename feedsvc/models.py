@@ -1,0 +1,203 @@
+"""Plain frozen data that flows through the pipeline.
+
+The names say where the data moves: `*Data` comes from upstream (a feed, a
+page, a file), `*ForUpdate` comes from storage to the updater, `*Intent` goes
+from the updater to storage, `*Row` comes from storage to the web side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """One upstream answer. A 304 is an ordinary result (`not_modified`)."""
+
+    url: str  # after redirects
+    status: int
+    fetched_at: datetime
+    body: bytes = b""
+    headers: Mapping[str, str] = field(default_factory=dict)
+    etag: str | None = None
+    last_modified: str | None = None
+    not_modified: bool = False
+    permanent_url: str | None = None  # where a 301/308 said the source now lives
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+@dataclass(frozen=True)
+class EntryData:
+    """One article as an upstream shows it, before normalisation."""
+
+    key: str  # upstream identity: guid / atom:id, else link, else path
+    title: str
+    url: str | None = None
+    html: str = ""  # the article body as upstream HTML (untrusted)
+    text: str | None = None  # plain text when the source has no HTML
+    published: datetime | None = None
+    updated: datetime | None = None
+    author: str | None = None
+    extractor: str | None = None  # "feedparser 6.0", "trafilatura 2.3", ...
+
+
+@dataclass(frozen=True)
+class FeedData:
+    """What one poll of a source found: zero or more articles."""
+
+    title: str | None
+    link: str | None
+    entries: tuple[EntryData, ...]
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The raw response a version was made from, so it can be cited later."""
+
+    url: str
+    fetched_at: datetime
+    status: int
+    body: bytes
+    etag: str | None = None
+    last_modified: str | None = None
+    content_type: str | None = None
+    extractor: str | None = None
+
+
+@dataclass(frozen=True)
+class SourceForUpdate:
+    id: int
+    feed: str
+    locator: str  # as configured
+    url: str  # where it is fetched now (a remembered 301 changes this)
+    etag: str | None
+    last_modified: str | None
+    failures: int
+    lease_owner: str
+
+
+@dataclass(frozen=True)
+class LatestVersion:
+    number: int
+    title: str
+    text: str
+    sha256: str
+    seen_at: datetime
+
+
+@dataclass(frozen=True)
+class ArticleForUpdate:
+    id: str
+    key: str
+    latest: LatestVersion | None
+    known_hashes: Mapping[str, int]  # sha256 -> first version number with it
+
+
+@dataclass(frozen=True)
+class VersionIntent:
+    """A revision the updater decided to store."""
+
+    title: str
+    text: str  # normalised plain text, paragraphs separated by a blank line
+    html: str  # sanitised HTML
+    sha256: str
+    words: int
+    words_added: int
+    words_removed: int
+    change_class: str  # initial, append, edit, headline, correction, deletion, revert
+    revert_of: int | None = None
+    developing: bool = False
+    author: str | None = None
+    evidence: Evidence | None = None
+
+
+@dataclass(frozen=True)
+class ArticleIntent:
+    """An article seen in a poll, with the version to add (if any)."""
+
+    key: str
+    url: str | None
+    published: datetime | None
+    version: VersionIntent | None
+
+
+@dataclass(frozen=True)
+class PollOutcome:
+    source_id: int
+    feed: str
+    locator: str
+    new_articles: int = 0
+    new_versions: int = 0
+    not_modified: bool = False
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    """A source's poll state, as /healthz and the CLI show it."""
+
+    id: int
+    feed: str
+    locator: str
+    url: str
+    active: bool
+    gone: bool
+    next_poll_at: datetime
+    last_polled_at: datetime | None
+    last_success_at: datetime | None
+    failures: int
+    last_error: str | None
+    etag: str | None
+    last_modified: str | None
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    """One stored version. `text` and `html` are empty when only the
+    metadata was loaded (the history list of a feed entry, say)."""
+
+    article_id: str
+    number: int
+    seen_at: datetime
+    title: str
+    sha256: str
+    words: int
+    words_added: int
+    words_removed: int
+    change_class: str
+    revert_of: int | None
+    developing: bool
+    suspect: bool
+    author: str | None = None
+    text: str = ""
+    html: str = ""
+    raw_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ArticleRow:
+    id: str
+    feed: str
+    key: str
+    url: str | None
+    first_seen_at: datetime
+    published_at: datetime | None
+    updated_at: datetime
+    latest_version: int
+    developing: bool
+    status: str
+
+
+@dataclass(frozen=True)
+class EntryView:
+    """An article with what a feed entry shows: the latest published version
+    in full and every version's metadata, oldest first."""
+
+    article: ArticleRow
+    latest: VersionRow
+    history: tuple[VersionRow, ...]

@@ -1,0 +1,59 @@
+"""Pure: when a source or an article is polled next.
+
+Every function takes `now` and returns a datetime; none reads the clock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+
+ERROR_BASE = 60.0  # seconds before the first retry after an error
+
+
+def jitter_fraction(key: str, now: datetime) -> float:
+    """A repeatable number in [0, 1) for `key` at `now`, so that sources
+    configured together do not all fire in the same second."""
+    digest = hashlib.sha256(f"{key}@{now.isoformat()}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") / 2**32
+
+
+def next_poll(
+    now: datetime,
+    interval: float,
+    *,
+    key: str = "",
+    failures: int = 0,
+    retry_after: float | None = None,
+    max_backoff: float = 86400.0,
+    jitter: float = 0.1,
+) -> datetime:
+    """The next poll of a source.
+
+    After a success: `interval` plus up to `jitter` of it. After `failures`
+    consecutive errors: exponential backoff from ERROR_BASE (never longer than
+    `max_backoff`, never shorter than a server's Retry-After).
+    """
+    if failures <= 0:
+        delay = interval
+    else:
+        delay = min(max_backoff, min(interval, ERROR_BASE) * 2 ** (failures - 1))
+    delay += delay * jitter * jitter_fraction(key, now)
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, max_backoff))
+    return now + timedelta(seconds=delay)
+
+
+def developing_delay(unchanged_polls: int, developing_interval: float, interval: float) -> float:
+    """Gap before re-checking a developing article: `developing_interval`,
+    doubled after each poll that found no change, up to the normal interval."""
+    return min(interval, developing_interval * 2 ** max(0, unchanged_polls))
+
+
+def recheck_delay(since_change: float, ladder: tuple[tuple[float, float], ...]) -> float | None:
+    """Gap before re-checking an article that has left its feed, from the
+    ladder [(age, every), ...]; None once it is older than the last rung."""
+    for age, every in ladder:
+        if since_change < age:
+            return every
+    return None

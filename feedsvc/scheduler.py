@@ -1,0 +1,62 @@
+"""APScheduler 3: one ticker job that claims due sources and polls them.
+
+The schedule itself lives in the database (each source's next_poll_at), so
+a restart resumes it and any number of processes can share it: a source is
+claimed with a conditional update and only its claimer polls it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from feedsvc.update import Updater
+
+log = logging.getLogger("feedsvc.scheduler")
+
+
+def worker_id() -> str:
+    """Who holds a lease: host, process and a random part for restarts."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class Ticker:
+    def __init__(self, updater: Updater, owner: str | None = None) -> None:
+        self.updater = updater
+        self.owner = owner or worker_id()
+        self.scheduler = BackgroundScheduler(timezone="UTC")
+        self.scheduler.add_job(
+            self.tick,
+            "interval",
+            seconds=updater.settings.scheduler.tick,
+            id="tick",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=None,
+        )
+
+    def tick(self) -> None:
+        """Poll what is due now. Never raises: the ticker must keep ticking."""
+        try:
+            self.updater.poll(self.owner, limit=self.updater.settings.scheduler.concurrency * 4)
+        except Exception:
+            log.exception("tick failed")
+
+    def start(self) -> None:
+        from datetime import UTC, datetime
+
+        self.scheduler.start()
+        self.scheduler.modify_job("tick", next_run_time=datetime.now(UTC))
+        log.info(
+            "scheduler %s started, ticking every %ss",
+            self.owner,
+            self.updater.settings.scheduler.tick,
+        )
+
+    def stop(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)

@@ -1,0 +1,697 @@
+"""Store: every read and write of feedsvc's database, on SQLite or PostgreSQL.
+
+Writes that belong to one poll happen in one transaction, guarded by the
+poller's lease on the source: whoever still holds the lease may commit,
+anyone else rolls back (the healthchecks way of sharing work).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Row,
+    and_,
+    create_engine,
+    event,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.exc import SQLAlchemyError
+
+from feedsvc.config import FeedSettings
+from feedsvc.errors import FeedsvcError, NotFound
+from feedsvc.models import (
+    ArticleForUpdate,
+    ArticleIntent,
+    ArticleRow,
+    EntryView,
+    Evidence,
+    LatestVersion,
+    SourceForUpdate,
+    SourceRow,
+    VersionRow,
+)
+from feedsvc.storage.tables import articles, events, feed_state, raws, sources, versions
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+_CHUNK = 500  # ids per IN (...) query
+
+
+class LeaseLost(FeedsvcError):
+    """Another worker took the source over (our lease expired): the poll's
+    writes were rolled back."""
+
+
+def article_id(feed: str, key: str) -> str:
+    """Stable id of an article: the same for the same upstream identity in
+    the same feed, whatever base_url or the database's row ids are."""
+    return hashlib.sha256(f"{feed}\n{key}".encode()).hexdigest()[:16]
+
+
+def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def create_db_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, pool_pre_ping=False
+        )
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+class Store:
+    def __init__(self, url: str, *, migrate: bool = True) -> None:
+        self.url = url
+        self.engine = create_db_engine(url)
+        if migrate:
+            self.migrate()
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest migration; safe to run from many
+        processes at once (serialised by a database lock)."""
+        cfg = AlembicConfig()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        try:
+            with self.engine.begin() as conn:
+                if self.dialect == "postgresql":
+                    conn.execute(text("SELECT pg_advisory_xact_lock(784512)"))
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+        except SQLAlchemyError as exc:
+            raise FeedsvcError(f"database {self.engine.url!r}: {_one_line(exc)}") from None
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """A write transaction. On SQLite it takes the write lock at BEGIN,
+        so two writers queue instead of failing to upgrade a read lock."""
+        with self.engine.connect() as conn:
+            if self.dialect == "sqlite":
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
+
+    def ping(self) -> None:
+        with self.engine.connect() as conn:
+            conn.execute(select(1))
+
+    # -- sources -----------------------------------------------------------
+
+    def sync_sources(self, feeds: Sequence[FeedSettings], now: datetime) -> None:
+        """Make the sources table match the config: add new sources (due
+        now), reactivate returning ones, deactivate removed ones. Poll state
+        of existing sources is kept, so a restart resumes the schedule."""
+        wanted = {(f.name, s) for f in feeds for s in f.sources}
+        with self._write() as conn:
+            existing = {
+                (r.feed, r.locator): r
+                for r in conn.execute(
+                    select(sources.c.id, sources.c.feed, sources.c.locator, sources.c.active)
+                )
+            }
+            for feed, locator in sorted(wanted - existing.keys()):
+                conn.execute(
+                    insert(sources).values(
+                        feed=feed,
+                        locator=locator,
+                        url=locator,
+                        active=True,
+                        gone=False,
+                        next_poll_at=now,
+                        failures=0,
+                    )
+                )
+            for key, row in existing.items():
+                if row.active != (key in wanted):
+                    conn.execute(
+                        update(sources).where(sources.c.id == row.id).values(active=key in wanted)
+                    )
+            for feed in {f.name for f in feeds}:
+                self._ensure_feed_state(conn, feed, now)
+
+    def _ensure_feed_state(self, conn: Connection, feed: str, now: datetime) -> None:
+        if conn.execute(select(feed_state.c.feed).where(feed_state.c.feed == feed)).first():
+            return
+        conn.execute(insert(feed_state).values(feed=feed, serial=0, changed_at=now))
+
+    def claim_sources(
+        self,
+        now: datetime,
+        owner: str,
+        lease_until: datetime,
+        *,
+        limit: int = 50,
+        feed: str | None = None,
+        due_only: bool = True,
+    ) -> list[SourceForUpdate]:
+        """Claim up to `limit` sources for polling. A source is claimed by a
+        conditional UPDATE: the one process whose UPDATE matched owns it
+        until `lease_until`; an expired lease can be taken over."""
+        free = or_(sources.c.lease_until.is_(None), sources.c.lease_until < now)
+        where = and_(sources.c.active.is_(True), sources.c.gone.is_(False), free)
+        if due_only:
+            where = and_(where, sources.c.next_poll_at <= now)
+        if feed is not None:
+            where = and_(where, sources.c.feed == feed)
+        claimed = []
+        with self.engine.connect() as conn:
+            candidates = (
+                conn.execute(
+                    select(sources.c.id).where(where).order_by(sources.c.next_poll_at).limit(limit)
+                )
+                .scalars()
+                .all()
+            )
+        for source_id in candidates:
+            with self._write() as conn:
+                got = conn.execute(
+                    update(sources)
+                    .where(and_(sources.c.id == source_id, where))
+                    .values(lease_owner=owner, lease_until=lease_until)
+                ).rowcount
+                if got != 1:
+                    continue  # another worker got there first
+                row = conn.execute(select(sources).where(sources.c.id == source_id)).one()
+            claimed.append(
+                SourceForUpdate(
+                    id=row.id,
+                    feed=row.feed,
+                    locator=row.locator,
+                    url=row.url,
+                    etag=row.etag,
+                    last_modified=row.last_modified,
+                    failures=row.failures,
+                    lease_owner=owner,
+                )
+            )
+        return claimed
+
+    def release_source(self, source: SourceForUpdate) -> None:
+        with self._write() as conn:
+            conn.execute(
+                update(sources)
+                .where(and_(sources.c.id == source.id, sources.c.lease_owner == source.lease_owner))
+                .values(lease_owner=None, lease_until=None)
+            )
+
+    def _finish_source(self, conn: Connection, source: SourceForUpdate, **values: Any) -> None:
+        got = conn.execute(
+            update(sources)
+            .where(and_(sources.c.id == source.id, sources.c.lease_owner == source.lease_owner))
+            .values(lease_owner=None, lease_until=None, **values)
+        ).rowcount
+        if got != 1:
+            raise LeaseLost(f"source {source.locator}: lease lost to another worker")
+
+    def fail_poll(
+        self,
+        source: SourceForUpdate,
+        now: datetime,
+        error: str,
+        next_poll_at: datetime,
+        *,
+        gone: bool = False,
+    ) -> None:
+        with self._write() as conn:
+            self._finish_source(
+                conn,
+                source,
+                last_polled_at=now,
+                failures=source.failures + 1,
+                last_error=error[:2000],
+                last_error_at=now,
+                next_poll_at=next_poll_at,
+                gone=gone,
+            )
+
+    def articles_for_update(self, feed: str, keys: Iterable[str]) -> dict[str, ArticleForUpdate]:
+        """The latest stored version of each of these articles (by key)."""
+        ids = {article_id(feed, k): k for k in keys}
+        found: dict[str, ArticleForUpdate] = {}
+        with self.engine.connect() as conn:
+            for chunk in _chunks(list(ids)):
+                latest = {
+                    r.article_id: r
+                    for r in conn.execute(
+                        select(
+                            versions.c.article_id,
+                            versions.c.number,
+                            versions.c.title,
+                            versions.c.text,
+                            versions.c.sha256,
+                            versions.c.seen_at,
+                        )
+                        .join(
+                            articles,
+                            and_(
+                                articles.c.id == versions.c.article_id,
+                                articles.c.latest_version == versions.c.number,
+                            ),
+                        )
+                        .where(versions.c.article_id.in_(chunk))
+                    )
+                }
+                hashes: dict[str, dict[str, int]] = {}
+                for r in conn.execute(
+                    select(versions.c.article_id, versions.c.sha256, func.min(versions.c.number))
+                    .where(versions.c.article_id.in_(chunk))
+                    .group_by(versions.c.article_id, versions.c.sha256)
+                ):
+                    hashes.setdefault(r[0], {})[r[1]] = r[2]
+                for aid in chunk:
+                    if aid not in latest:
+                        continue
+                    v = latest[aid]
+                    found[ids[aid]] = ArticleForUpdate(
+                        id=aid,
+                        key=ids[aid],
+                        latest=LatestVersion(v.number, v.title, v.text, v.sha256, v.seen_at),
+                        known_hashes=hashes.get(aid, {}),
+                    )
+        return found
+
+    def finish_poll(
+        self,
+        source: SourceForUpdate,
+        now: datetime,
+        intents: Sequence[ArticleIntent],
+        next_poll_at: datetime,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        url: str | None = None,
+        error: str | None = None,
+    ) -> tuple[int, int]:
+        """Write one successful poll in one transaction: the articles seen,
+        their new versions, the source's new poll state. Returns (new
+        articles, new versions). Raises LeaseLost, writing nothing, when
+        another worker owns the source now."""
+        new_articles = new_versions = 0
+        with self._write() as conn:
+            self._finish_source(
+                conn,
+                source,
+                last_polled_at=now,
+                last_success_at=now,
+                failures=0,
+                last_error=error,
+                last_error_at=now if error else None,
+                next_poll_at=next_poll_at,
+                etag=etag,
+                last_modified=last_modified,
+                url=url or source.url,
+            )
+            raw_ids: dict[int, int] = {}
+            by_id = {article_id(source.feed, i.key): i for i in intents}
+            existing: dict[str, Any] = {}
+            for chunk in _chunks(list(by_id)):
+                for r in conn.execute(
+                    select(articles.c.id, articles.c.latest_version).where(articles.c.id.in_(chunk))
+                ):
+                    existing[r.id] = r
+            seen_rows = [{"aid": aid, "url": i.url} for aid, i in by_id.items() if aid in existing]
+            if seen_rows:
+                conn.execute(
+                    update(articles)
+                    .where(articles.c.id == _bind("aid"))
+                    .values(last_seen_at=now, url=func.coalesce(_bind("url"), articles.c.url)),
+                    seen_rows,
+                )
+            for aid, intent in by_id.items():
+                if aid not in existing:
+                    if intent.version is None:
+                        continue
+                    conn.execute(
+                        insert(articles).values(
+                            id=aid,
+                            feed=source.feed,
+                            source_id=source.id,
+                            key=intent.key,
+                            url=intent.url,
+                            first_seen_at=now,
+                            published_at=intent.published,
+                            updated_at=now,
+                            last_seen_at=now,
+                            latest_version=0,
+                            developing=False,
+                            status="active",
+                            unchanged_checks=0,
+                            check_failures=0,
+                        )
+                    )
+                    new_articles += 1
+                    latest_number = 0
+                else:
+                    latest_number = existing[aid].latest_version
+                if intent.version is None:
+                    continue
+                self._add_version(conn, aid, latest_number + 1, intent, now, raw_ids)
+                new_versions += 1
+            if new_articles or new_versions:
+                self._bump(conn, source.feed, now)
+        return new_articles, new_versions
+
+    def _add_version(
+        self,
+        conn: Connection,
+        aid: str,
+        number: int,
+        intent: ArticleIntent,
+        now: datetime,
+        raw_ids: dict[int, int],
+    ) -> None:
+        v = intent.version
+        assert v is not None
+        raw_id = None
+        if v.evidence is not None:
+            raw_id = raw_ids.get(id(v.evidence))
+            if raw_id is None:
+                raw_id = self._add_raw(conn, v.evidence)
+                raw_ids[id(v.evidence)] = raw_id
+        conn.execute(
+            insert(versions).values(
+                article_id=aid,
+                number=number,
+                seen_at=now,
+                title=v.title,
+                text=v.text,
+                html=v.html,
+                sha256=v.sha256,
+                words=v.words,
+                words_added=v.words_added,
+                words_removed=v.words_removed,
+                change_class=v.change_class,
+                revert_of=v.revert_of,
+                developing=v.developing,
+                suspect=False,
+                author=v.author,
+                raw_id=raw_id,
+            )
+        )
+        # The WHERE makes a lost race fail loudly instead of skipping a number.
+        got = conn.execute(
+            update(articles)
+            .where(and_(articles.c.id == aid, articles.c.latest_version == number - 1))
+            .values(
+                latest_version=number, updated_at=now, developing=v.developing, unchanged_checks=0
+            )
+        ).rowcount
+        if got != 1:
+            raise LeaseLost(f"article {aid}: version {number} was written by someone else")
+
+    def _add_raw(self, conn: Connection, evidence: Evidence) -> int:
+        sha = hashlib.sha256(evidence.body).hexdigest()
+        existing = conn.execute(
+            select(raws.c.id).where(and_(raws.c.sha256 == sha, raws.c.url == evidence.url)).limit(1)
+        ).scalar()
+        if existing is not None:
+            return int(existing)
+        result = conn.execute(
+            insert(raws).values(
+                sha256=sha,
+                url=evidence.url,
+                fetched_at=evidence.fetched_at,
+                status=evidence.status,
+                content_type=evidence.content_type,
+                etag=evidence.etag,
+                last_modified=evidence.last_modified,
+                extractor=evidence.extractor,
+                body=zlib.compress(evidence.body, 6),
+            )
+        )
+        assert result.inserted_primary_key is not None
+        return int(result.inserted_primary_key[0])
+
+    def _bump(self, conn: Connection, feed: str, now: datetime) -> None:
+        got = conn.execute(
+            update(feed_state)
+            .where(feed_state.c.feed == feed)
+            .values(serial=feed_state.c.serial + 1, changed_at=now)
+        ).rowcount
+        if not got:
+            conn.execute(insert(feed_state).values(feed=feed, serial=1, changed_at=now))
+
+    def add_event(self, article: str, at: datetime, kind: str, detail: str | None = None) -> None:
+        with self._write() as conn:
+            conn.execute(insert(events).values(article_id=article, at=at, kind=kind, detail=detail))
+            feed = conn.execute(select(articles.c.feed).where(articles.c.id == article)).scalar()
+            if feed:
+                self._bump(conn, feed, at)
+
+    # -- reading -----------------------------------------------------------
+
+    def sources(self, feed: str | None = None) -> list[SourceRow]:
+        q = select(sources).order_by(sources.c.feed, sources.c.id)
+        if feed is not None:
+            q = q.where(sources.c.feed == feed)
+        with self.engine.connect() as conn:
+            return [
+                SourceRow(
+                    id=r.id,
+                    feed=r.feed,
+                    locator=r.locator,
+                    url=r.url,
+                    active=r.active,
+                    gone=r.gone,
+                    next_poll_at=r.next_poll_at,
+                    last_polled_at=r.last_polled_at,
+                    last_success_at=r.last_success_at,
+                    failures=r.failures,
+                    last_error=r.last_error,
+                    etag=r.etag,
+                    last_modified=r.last_modified,
+                )
+                for r in conn.execute(q)
+            ]
+
+    def feed_serial(self, feed: str) -> tuple[int, datetime | None]:
+        """The feed's change counter and time: cheap, for cache validation."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(feed_state.c.serial, feed_state.c.changed_at).where(
+                    feed_state.c.feed == feed
+                )
+            ).first()
+        return (row.serial, row.changed_at) if row else (0, None)
+
+    def feed_entries(self, feed: str, limit: int, offset: int = 0) -> list[EntryView]:
+        """The feed's articles, newest update first, each with its history."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(articles)
+                .where(and_(articles.c.feed == feed, articles.c.latest_version > 0))
+                .order_by(articles.c.updated_at.desc(), articles.c.id)
+                .limit(limit)
+                .offset(offset)
+            ).all()
+            return self._entry_views(conn, rows)
+
+    def count_articles(self, feed: str) -> int:
+        with self.engine.connect() as conn:
+            return int(
+                conn.execute(
+                    select(func.count())
+                    .select_from(articles)
+                    .where(and_(articles.c.feed == feed, articles.c.latest_version > 0))
+                ).scalar_one()
+            )
+
+    def _entry_views(self, conn: Connection, rows: Sequence[Row[Any]]) -> list[EntryView]:
+        ids = [r.id for r in rows]
+        history: dict[str, list[VersionRow]] = {aid: [] for aid in ids}
+        for chunk in _chunks(ids):
+            for v in conn.execute(
+                select(*_META_COLUMNS)
+                .where(versions.c.article_id.in_(chunk))
+                .order_by(versions.c.article_id, versions.c.number)
+            ):
+                history[v.article_id].append(_version_row(v))
+        views = []
+        for r in rows:
+            published = [v for v in history[r.id] if not v.suspect]
+            if not published:
+                continue
+            latest = self.version(r.id, published[-1].number, conn=conn)
+            views.append(EntryView(_article_row(r), latest, tuple(published)))
+        return views
+
+    def article(self, aid: str) -> ArticleRow:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(articles).where(articles.c.id == aid)).first()
+        if row is None:
+            raise NotFound(f"no article {aid!r}")
+        return _article_row(row)
+
+    def find_article(self, ref: str) -> ArticleRow:
+        """An article by its id or its URL."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(articles).where(articles.c.id == ref)).first()
+            if row is None:
+                row = conn.execute(
+                    select(articles)
+                    .where(or_(articles.c.url == ref, articles.c.key == ref))
+                    .order_by(articles.c.first_seen_at)
+                    .limit(1)
+                ).first()
+        if row is None:
+            raise NotFound(f"no article with id or URL {ref!r}")
+        return _article_row(row)
+
+    def entry_view(self, aid: str) -> EntryView:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(articles).where(articles.c.id == aid)).first()
+            views = self._entry_views(conn, [row]) if row else []
+        if not views:
+            raise NotFound(f"no article {aid!r}")
+        return views[0]
+
+    def versions(self, aid: str, *, full: bool = False) -> list[VersionRow]:
+        columns = [*_META_COLUMNS, versions.c.text, versions.c.html] if full else _META_COLUMNS
+        with self.engine.connect() as conn:
+            return [
+                _version_row(v)
+                for v in conn.execute(
+                    select(*columns).where(versions.c.article_id == aid).order_by(versions.c.number)
+                )
+            ]
+
+    def version(self, aid: str, number: int, *, conn: Connection | None = None) -> VersionRow:
+        q = select(*_META_COLUMNS, versions.c.text, versions.c.html).where(
+            and_(versions.c.article_id == aid, versions.c.number == number)
+        )
+        if conn is None:
+            with self.engine.connect() as c:
+                row = c.execute(q).first()
+        else:
+            row = conn.execute(q).first()
+        if row is None:
+            raise NotFound(f"article {aid!r} has no version {number}")
+        return _version_row(row)
+
+    def events(self, aid: str) -> list[tuple[datetime, str, str | None]]:
+        with self.engine.connect() as conn:
+            return [
+                (r.at, r.kind, r.detail)
+                for r in conn.execute(
+                    select(events).where(events.c.article_id == aid).order_by(events.c.at)
+                )
+            ]
+
+    def raw(self, raw_id: int) -> Evidence:
+        with self.engine.connect() as conn:
+            r = conn.execute(select(raws).where(raws.c.id == raw_id)).first()
+        if r is None:
+            raise NotFound(f"no raw response {raw_id}")
+        return Evidence(
+            url=r.url,
+            fetched_at=r.fetched_at,
+            status=r.status,
+            body=zlib.decompress(r.body),
+            etag=r.etag,
+            last_modified=r.last_modified,
+            content_type=r.content_type,
+            extractor=r.extractor,
+        )
+
+
+_META_COLUMNS = [
+    versions.c.article_id,
+    versions.c.number,
+    versions.c.seen_at,
+    versions.c.title,
+    versions.c.sha256,
+    versions.c.words,
+    versions.c.words_added,
+    versions.c.words_removed,
+    versions.c.change_class,
+    versions.c.revert_of,
+    versions.c.developing,
+    versions.c.suspect,
+    versions.c.author,
+    versions.c.raw_id,
+]
+
+
+def _version_row(v: Any) -> VersionRow:
+    m = v._mapping
+    return VersionRow(
+        article_id=m["article_id"],
+        number=m["number"],
+        seen_at=m["seen_at"],
+        title=m["title"],
+        sha256=m["sha256"],
+        words=m["words"],
+        words_added=m["words_added"],
+        words_removed=m["words_removed"],
+        change_class=m["change_class"],
+        revert_of=m["revert_of"],
+        developing=m["developing"],
+        suspect=m["suspect"],
+        author=m["author"],
+        raw_id=m["raw_id"],
+        text=m.get("text") or "",
+        html=m.get("html") or "",
+    )
+
+
+def _article_row(r: Row[Any]) -> ArticleRow:
+    return ArticleRow(
+        id=r.id,
+        feed=r.feed,
+        key=r.key,
+        url=r.url,
+        first_seen_at=r.first_seen_at,
+        published_at=r.published_at,
+        updated_at=r.updated_at,
+        latest_version=r.latest_version,
+        developing=r.developing,
+        status=r.status,
+    )
+
+
+def _bind(name: str) -> Any:
+    from sqlalchemy import bindparam
+
+    return bindparam(name)
+
+
+def _one_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

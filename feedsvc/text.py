@@ -1,0 +1,166 @@
+"""HTML to plain text, and plain text to safe HTML. The only nh3 importer."""
+
+from __future__ import annotations
+
+import html as htmllib
+import re
+
+import lxml.html
+import nh3
+from lxml import etree
+
+BLOCK_TAGS = frozenset(
+    [
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "dd",
+        "div",
+        "dl",
+        "dt",
+        "figcaption",
+        "figure",
+        "footer",
+        "form",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hr",
+        "li",
+        "main",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "table",
+        "tr",
+        "ul",
+    ]
+)
+
+# Tags and attributes an article body may keep. Everything else, including
+# every on* attribute, <script>, <style> and javascript: URLs, is dropped.
+ALLOWED_TAGS = frozenset(
+    [
+        "a",
+        "abbr",
+        "b",
+        "blockquote",
+        "br",
+        "caption",
+        "cite",
+        "code",
+        "dd",
+        "del",
+        "dfn",
+        "div",
+        "dl",
+        "dt",
+        "em",
+        "figcaption",
+        "figure",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "hr",
+        "i",
+        "img",
+        "ins",
+        "kbd",
+        "li",
+        "mark",
+        "ol",
+        "p",
+        "pre",
+        "q",
+        "s",
+        "small",
+        "span",
+        "strong",
+        "sub",
+        "sup",
+        "table",
+        "tbody",
+        "td",
+        "tfoot",
+        "th",
+        "thead",
+        "time",
+        "tr",
+        "u",
+        "ul",
+    ]
+)
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "time": {"datetime"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan"},
+    "ins": {"style", "title"},
+    "del": {"style", "title"},
+    "span": {"style", "title"},
+    "p": {"style"},
+}
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+
+
+def strip_controls(value: str) -> str:
+    """Drop NUL and other control characters and bidi overrides; XML cannot
+    carry most of them and a right-to-left override in a title misleads."""
+    return _CONTROL.sub("", value)
+
+
+def sanitize_html(value: str) -> str:
+    """Untrusted HTML in, HTML safe to embed in a page or a feed out."""
+    return nh3.clean(
+        strip_controls(value),
+        tags=set(ALLOWED_TAGS),
+        attributes={k: set(v) for k, v in ALLOWED_ATTRIBUTES.items()},
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+        strip_comments=True,
+    )
+
+
+def html_to_text(value: str) -> str:
+    """Block-aware text of an HTML fragment: one paragraph per block, blank
+    lines between them. Iterative, so deeply nested input cannot recurse."""
+    value = strip_controls(value)
+    if not value.strip():
+        return ""
+    if "<" not in value:
+        return htmllib.unescape(value)
+    try:
+        root = lxml.html.fragment_fromstring(value, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return htmllib.unescape(re.sub(r"<[^>]*>", " ", value))
+    for el in root.iter():
+        if not isinstance(el.tag, str):  # comments, processing instructions
+            el.text = ""
+            continue
+        tag = el.tag.lower()
+        if tag in ("script", "style", "template", "noscript"):
+            el.text = ""
+            for child in list(el):
+                el.remove(child)
+        elif tag == "br":
+            el.tail = "\n" + (el.tail or "")
+        elif tag in BLOCK_TAGS:
+            el.text = "\n\n" + (el.text or "")
+            el.tail = "\n\n" + (el.tail or "")
+    return str(root.text_content())
+
+
+def text_to_html(text: str) -> str:
+    """Plain text (paragraphs separated by blank lines) as escaped <p>s."""
+    return "\n".join(f"<p>{htmllib.escape(p)}</p>" for p in text.split("\n\n") if p.strip())

@@ -1,0 +1,70 @@
+"""The web app: read-only views of the store. It never fetches upstream."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, jsonify, render_template, request
+
+from feedsvc.config import Settings
+from feedsvc.errors import NotFound
+from feedsvc.render import Links
+from feedsvc.storage import Store
+from feedsvc.web.cache import RenderCache
+
+
+class WebState:
+    """What every request needs: settings, store, links, the render cache."""
+
+    def __init__(self, settings: Settings, store: Store) -> None:
+        self.settings = settings
+        self.store = store
+        self.links = Links(settings.service.base_url)
+        self.cache = RenderCache()
+
+
+def state() -> WebState:
+    from flask import current_app
+
+    value: WebState = current_app.extensions["feedsvc"]
+    return value
+
+
+def create_app(settings: Settings, store: Store | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config["JSON_SORT_KEYS"] = False
+    app.extensions["feedsvc"] = WebState(settings, store or Store(settings.service.database))
+    from feedsvc.web import feeds, health, pages
+
+    app.register_blueprint(feeds.bp)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(health.bp)
+
+    @app.errorhandler(NotFound)
+    def _not_found(exc: NotFound) -> Any:
+        return _error(404, str(exc))
+
+    @app.errorhandler(404)
+    def _404(exc: Exception) -> Any:
+        return _error(404, "not found")
+
+    @app.errorhandler(400)
+    def _400(exc: Exception) -> Any:
+        return _error(400, getattr(exc, "description", "bad request"))
+
+    @app.errorhandler(500)
+    def _500(exc: Exception) -> Any:
+        return _error(500, "internal error")
+
+    return app
+
+
+def _error(status: int, message: str) -> Response:
+    if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+        response = jsonify(error=message, status=status)
+    else:
+        response = Response(
+            render_template("error.html", status=status, message=message), mimetype="text/html"
+        )
+    response.status_code = status
+    return response
