@@ -133,3 +133,16 @@ def store_for() -> Iterator[Any]:
     yield open_store
     for store in opened:
         store.close()
+
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def cli_env(**extra: str) -> dict[str, str]:
+    """Environment for running `python -m feedsvc` in a subprocess: this
+    checkout first on the path, whether or not it is pip-installed."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    env.pop(config.ENV_CONFIG, None)
+    env.update(extra)
+    return env
