@@ -8,13 +8,23 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from io import BytesIO
 from typing import Any
+from urllib.parse import urljoin
 
 import feedparser
+import feedparser.mixin
 
 from feedsvc.errors import ParseError
 from feedsvc.models import EntryData, FeedData
 
 EXTRACTOR = f"feedparser {feedparser.__version__}"
+
+# An entry's guid / atom:id is an opaque identity, not a link: feedparser
+# resolves a permalink guid against the feed's URL, so the same article
+# would get a new identity whenever the feed moves (a 301, http -> https).
+# parse.py is the only feedparser importer, so this is the one place to say so.
+feedparser.mixin._FeedParserMixin.can_be_relative_uri = (
+    feedparser.mixin._FeedParserMixin.can_be_relative_uri - {"id"}
+)
 _FEED_TYPES = (
     "application/atom+xml",
     "application/rss+xml",
@@ -83,11 +93,13 @@ def parse_feed(body: bytes, url: str, headers: Mapping[str, str] | None = None) 
             EntryData(
                 key=str(key),
                 title=str(entry.get("title") or ""),
-                url=entry.get("link"),
+                url=urljoin(url, entry["link"]) if entry.get("link") else None,
                 html=_content(entry),
-                published=_date(entry.get("published_parsed"))
-                or _date(entry.get("updated_parsed")),
-                updated=_date(entry.get("updated_parsed")),
+                # dict.get: FeedParserDict.get maps a missing updated_parsed
+                # to published_parsed, with a DeprecationWarning each time.
+                published=_date(dict.get(entry, "published_parsed"))
+                or _date(dict.get(entry, "updated_parsed")),
+                updated=_date(dict.get(entry, "updated_parsed")),
                 author=entry.get("author"),
                 extractor=EXTRACTOR,
             )
