@@ -163,7 +163,7 @@ def worker(settings: Settings) -> None:
 @config_option
 def poll(settings: Settings, feed_name: str | None) -> None:
     """Poll every source once, now, and exit (status 1 if any failed)."""
-    from feedsvc.scheduler import worker_id
+    from feedsvc.leases import worker_id
     from feedsvc.update import Updater, utcnow
 
     if feed_name is not None and feed_name not in {f.name for f in settings.feeds}:

@@ -8,20 +8,13 @@ claimed with a conditional update and only its claimer polls it.
 from __future__ import annotations
 
 import logging
-import os
-import socket
-import uuid
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from feedsvc.leases import worker_id
 from feedsvc.update import Updater
 
 log = logging.getLogger("feedsvc.scheduler")
-
-
-def worker_id() -> str:
-    """Who holds a lease: host, process and a random part for restarts."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 class Ticker:

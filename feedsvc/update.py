@@ -20,6 +20,7 @@ from feedsvc.config import FeedSettings, Settings
 from feedsvc.errors import FeedsvcError, FetchError, ParseError
 from feedsvc.extract import EXTRACTOR, extract_article
 from feedsvc.fetch import Fetcher
+from feedsvc.leases import dead_here
 from feedsvc.models import (
     ArticleForUpdate,
     ArticleIntent,
@@ -115,28 +116,33 @@ class Updater:
         limit: int = 1000,
         progress: Callable[[PollOutcome], None] | None = None,
     ) -> list[PollOutcome]:
-        """Claim sources (all of them, or the due ones) and poll them in a
-        bounded pool. Returns one outcome per source polled."""
+        """Poll sources (all of them, or the due ones) in a bounded pool.
+        Each is claimed just before its poll, so a lease never runs down
+        while the source waits in the queue. Returns one outcome per source
+        polled; sources another process holds are skipped."""
         now = self.clock()
-        lease = timedelta(seconds=self.settings.scheduler.lease)
-        claimed = self.store.claim_sources(
-            now, owner, now + lease, limit=limit, feed=feed, due_only=due_only
-        )
-        return self.poll_claimed(claimed, progress)
-
-    def poll_claimed(
-        self,
-        claimed: Sequence[SourceForUpdate],
-        progress: Callable[[PollOutcome], None] | None = None,
-    ) -> list[PollOutcome]:
+        dead = [o for o in self.store.lease_owners(now) if dead_here(o)]
+        if dead:
+            log.info("dropping leases of dead processes: %s", ", ".join(sorted(dead)))
+            self.store.release_leases(dead)
+        candidates = self.store.candidate_sources(now, limit=limit, feed=feed, due_only=due_only)
         outcomes = []
-        workers = max(1, min(self.settings.scheduler.concurrency, len(claimed)))
+        workers = max(1, min(self.settings.scheduler.concurrency, len(candidates)))
         with ThreadPoolExecutor(workers, thread_name_prefix="poll") as pool:
-            for outcome in pool.map(self.poll_source, claimed):
+            tasks = pool.map(lambda sid: self._claim_and_poll(sid, owner, due_only), candidates)
+            for outcome in tasks:
+                if outcome is None:
+                    continue
                 outcomes.append(outcome)
                 if progress:
                     progress(outcome)
         return outcomes
+
+    def _claim_and_poll(self, source_id: int, owner: str, due_only: bool) -> PollOutcome | None:
+        now = self.clock()
+        lease_until = now + timedelta(seconds=self.settings.scheduler.lease)
+        source = self.store.claim_source(source_id, now, owner, lease_until, due_only=due_only)
+        return self.poll_source(source) if source is not None else None
 
     # -- one source ----------------------------------------------------------
 

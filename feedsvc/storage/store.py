@@ -172,57 +172,82 @@ class Store:
             return
         conn.execute(insert(feed_state).values(feed=feed, serial=0, changed_at=now))
 
-    def claim_sources(
-        self,
-        now: datetime,
-        owner: str,
-        lease_until: datetime,
-        *,
-        limit: int = 50,
-        feed: str | None = None,
-        due_only: bool = True,
-    ) -> list[SourceForUpdate]:
-        """Claim up to `limit` sources for polling. A source is claimed by a
-        conditional UPDATE: the one process whose UPDATE matched owns it
-        until `lease_until`; an expired lease can be taken over."""
+    def _claimable(self, now: datetime, *, feed: str | None = None, due_only: bool = True) -> Any:
         free = or_(sources.c.lease_until.is_(None), sources.c.lease_until < now)
         where = and_(sources.c.active.is_(True), sources.c.gone.is_(False), free)
         if due_only:
             where = and_(where, sources.c.next_poll_at <= now)
         if feed is not None:
             where = and_(where, sources.c.feed == feed)
-        claimed = []
+        return where
+
+    def candidate_sources(
+        self, now: datetime, *, limit: int = 50, feed: str | None = None, due_only: bool = True
+    ) -> list[int]:
+        """Ids of sources that could be claimed now, most overdue first."""
+        where = self._claimable(now, feed=feed, due_only=due_only)
         with self.engine.connect() as conn:
-            candidates = (
+            return list(
                 conn.execute(
                     select(sources.c.id).where(where).order_by(sources.c.next_poll_at).limit(limit)
-                )
-                .scalars()
-                .all()
+                ).scalars()
             )
-        for source_id in candidates:
-            with self._write() as conn:
-                got = conn.execute(
+
+    def claim_source(
+        self,
+        source_id: int,
+        now: datetime,
+        owner: str,
+        lease_until: datetime,
+        *,
+        due_only: bool = True,
+    ) -> SourceForUpdate | None:
+        """Claim one source for polling with a conditional UPDATE: the one
+        process whose UPDATE matched owns it until `lease_until`; an expired
+        lease can be taken over. None if someone else got there first."""
+        where = and_(sources.c.id == source_id, self._claimable(now, due_only=due_only))
+        with self._write() as conn:
+            got = conn.execute(
+                update(sources).where(where).values(lease_owner=owner, lease_until=lease_until)
+            ).rowcount
+            if got != 1:
+                return None  # another worker got there first
+            row = conn.execute(select(sources).where(sources.c.id == source_id)).one()
+        return SourceForUpdate(
+            id=row.id,
+            feed=row.feed,
+            locator=row.locator,
+            url=row.url,
+            etag=row.etag,
+            last_modified=row.last_modified,
+            failures=row.failures,
+            lease_owner=owner,
+        )
+
+    def lease_owners(self, now: datetime) -> set[str]:
+        """Who holds an unexpired lease on a source now."""
+        with self.engine.connect() as conn:
+            return set(
+                conn.execute(
+                    select(sources.c.lease_owner)
+                    .where(and_(sources.c.lease_owner.is_not(None), sources.c.lease_until >= now))
+                    .distinct()
+                ).scalars()
+            )
+
+    def release_leases(self, owners: Iterable[str]) -> int:
+        """Drop every lease these owners hold (they are known to be dead)."""
+        owners = list(owners)
+        if not owners:
+            return 0
+        with self._write() as conn:
+            return int(
+                conn.execute(
                     update(sources)
-                    .where(and_(sources.c.id == source_id, where))
-                    .values(lease_owner=owner, lease_until=lease_until)
+                    .where(sources.c.lease_owner.in_(owners))
+                    .values(lease_owner=None, lease_until=None)
                 ).rowcount
-                if got != 1:
-                    continue  # another worker got there first
-                row = conn.execute(select(sources).where(sources.c.id == source_id)).one()
-            claimed.append(
-                SourceForUpdate(
-                    id=row.id,
-                    feed=row.feed,
-                    locator=row.locator,
-                    url=row.url,
-                    etag=row.etag,
-                    last_modified=row.last_modified,
-                    failures=row.failures,
-                    lease_owner=owner,
-                )
             )
-        return claimed
 
     def release_source(self, source: SourceForUpdate) -> None:
         with self._write() as conn:
