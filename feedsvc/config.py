@@ -406,7 +406,7 @@ def _check_base_url(value: str, fail: Callable[[str, str], ConfigError]) -> str:
 
 def _check_listen(value: str, fail: Callable[[str, str], ConfigError]) -> None:
     _, sep, port = value.rpartition(":")
-    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+    if not sep or not port.isdigit() or not 0 <= int(port) < 65536:
         raise fail("service.listen", f"{value!r} is not HOST:PORT")
 
 
@@ -454,3 +454,37 @@ def _check_source(
     if not path.exists():
         raise fail(key, f"{value!r} is neither an http(s) URL nor an existing path")
     return str(path.resolve())
+
+
+def reference_markdown() -> str:
+    """The README's configuration reference, from SETTINGS."""
+    lines = ["| setting | default | what |", "| --- | --- | --- |"]
+    for s in SETTINGS:
+        key = f"`[[feeds]]` `{s.name}`" if s.section == "feeds" else f"`[{s.section}]` `{s.name}`"
+        lines.append(f"| {key} | {_show_default(s)} | {s.help} |")
+    return "\n".join(lines)
+
+
+def _show_default(setting: Setting) -> str:
+    value = setting.default
+    if value is None:
+        return "required" if setting.name in ("name", "sources") else "none"
+    if setting.convert is parse_interval:
+        return f"`{_human_interval(value)}`"
+    if setting.name == "recheck":
+        rungs = ", ".join(f'["{_human_interval(a)}", "{_human_interval(e)}"]' for a, e in value)
+        return f"`[{rungs}]`"
+    if isinstance(value, bool):
+        return f"`{str(value).lower()}`"
+    if isinstance(value, tuple):
+        return "`[]`"
+    if isinstance(value, str):
+        return f'`"{value}"`'
+    return f"`{value}`"
+
+
+def _human_interval(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"

@@ -146,3 +146,9 @@ def cli_env(**extra: str) -> dict[str, str]:
     env.pop(config.ENV_CONFIG, None)
     env.update(extra)
     return env
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    if os.environ.get(PG_ENV):
+        return f"PostgreSQL: {os.environ[PG_ENV]}"
+    return f"PostgreSQL: tests skipped; {PG_SKIP}"
