@@ -299,6 +299,11 @@ class Settings:
                 return feed
         raise KeyError(name)
 
+    @property
+    def base_dir(self) -> Path | None:
+        """The config file's folder: relative paths are relative to it."""
+        return self.path.resolve().parent if self.path else None
+
     def feed_interval(self, feed: FeedSettings) -> float:
         return feed.interval or self.scheduler.interval
 

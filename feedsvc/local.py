@@ -38,14 +38,23 @@ def decode(body: bytes) -> str:
     return body.decode("latin-1")
 
 
-def read_file(path: Path, max_bytes: int) -> tuple[EntryData, Evidence]:
+def file_key(path: Path, base: Path | None) -> str:
+    """An article file's identity: its path relative to the config file's
+    folder when it lies below it (so the whole setup can move without every
+    article becoming a new one), else its absolute path."""
+    if base is not None and path.is_relative_to(base):
+        return path.relative_to(base).as_posix()
+    return str(path)
+
+
+def read_file(path: Path, max_bytes: int, base: Path | None = None) -> tuple[EntryData, Evidence]:
     size = path.stat().st_size
     if size > max_bytes:
         raise ParseError(f"{path}: {size} bytes is over the {max_bytes}-byte limit")
     body = path.read_bytes()
     fetched_at = datetime.now(UTC)
     modified = datetime.fromtimestamp(path.stat().st_mtime, UTC)
-    key = str(path)
+    key = file_key(path, base)
     uri = path.as_uri()
     if path.suffix.lower() in (".html", ".htm"):
         m = _TITLE.search(body)
@@ -75,13 +84,15 @@ def read_file(path: Path, max_bytes: int) -> tuple[EntryData, Evidence]:
     return entry, evidence
 
 
-def read_path(path: Path, max_bytes: int) -> tuple[FeedData, dict[str, Evidence]]:
+def read_path(
+    path: Path, max_bytes: int, base: Path | None = None
+) -> tuple[FeedData, dict[str, Evidence]]:
     """Every article under `path`, with each file's bytes as its evidence."""
     entries = []
     evidence = {}
     for file in article_files(path):
         try:
-            entry, ev = read_file(file, max_bytes)
+            entry, ev = read_file(file, max_bytes, base)
         except (OSError, ParseError):
             continue  # a file that vanished or is too big harms only itself
         entries.append(entry)

@@ -193,7 +193,9 @@ class Updater:
                 return self._finish(source, feed, [], result, not_modified=True)
             found = self._read_response(source, feed, result)
         else:
-            data, evidence = local.read_path(Path(source.url), self.settings.fetch.max_bytes)
+            data, evidence = local.read_path(
+                Path(source.url), self.settings.fetch.max_bytes, self.settings.base_dir
+            )
             found = Found(data, evidence)
         intents, capped = self.intents(source.feed, feed, found)
         return self._finish(source, feed, intents, result, capped=capped)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from feedsvc import config
 from feedsvc.update import Updater
 
 
@@ -26,11 +27,11 @@ def setup_folder(tmp_path: Path, make_settings: Any, store_for: Any, clock: Any)
 def test_each_article_file_in_a_folder_is_an_article(
     tmp_path: Path, make_settings: Any, store_for: Any, clock: Any
 ) -> None:
-    folder, store, updater = setup_folder(tmp_path, make_settings, store_for, clock)
+    _, store, updater = setup_folder(tmp_path, make_settings, store_for, clock)
     [outcome] = updater.poll("test", due_only=False)
     assert (outcome.new_articles, outcome.new_versions, outcome.error) == (2, 2, None)
-    bridge = store.find_article(str(folder / "bridge.txt"))
-    flood = store.find_article(str(folder / "flood.md"))
+    bridge = store.find_article("stories/bridge.txt")
+    flood = store.find_article("stories/flood.md")
     assert store.version(bridge.id, 1).title == "Bridge closed"
     assert store.version(bridge.id, 1).text == "The bridge is closed.\n\nMore details to follow."
     assert store.version(flood.id, 1).title == "Flood warning"
@@ -48,7 +49,7 @@ def test_editing_a_file_makes_a_version(
     clock.advance(30)
     [outcome] = updater.poll("test", due_only=False)
     assert (outcome.new_articles, outcome.new_versions) == (0, 1)
-    bridge = store.find_article(str(folder / "bridge.txt"))
+    bridge = store.find_article("stories/bridge.txt")
     assert bridge.latest_version == 2
     assert not bridge.developing
     assert store.version(bridge.id, 2).text.endswith("It will reopen in May.")
@@ -63,7 +64,7 @@ def test_deleting_a_file_makes_no_version_and_keeps_its_history(
     clock.advance(30)
     [outcome] = updater.poll("test", due_only=False)
     assert (outcome.new_articles, outcome.new_versions, outcome.error) == (0, 0, None)
-    bridge = store.find_article(str(folder / "bridge.txt"))
+    bridge = store.find_article("stories/bridge.txt")
     assert [v.number for v in store.versions(bridge.id)] == [1]
 
 
@@ -82,6 +83,35 @@ def test_a_single_file_is_a_source(
     store.sync_sources(settings.feeds, clock())
     [outcome] = Updater(settings, store, clock=clock).poll("test", due_only=False)
     assert outcome.new_versions == 1
-    version = store.version(store.find_article(str(story)).id, 1)
+    version = store.version(store.find_article("one.html").id, 1)
     assert version.title == "Council votes on budget"
     assert "seven votes to four" in version.text
+
+
+def test_article_ids_survive_moving_the_whole_setup(
+    tmp_path: Path, make_settings: Any, store_for: Any, clock: Any, db_url: str
+) -> None:
+    _, store, updater = setup_folder(tmp_path, make_settings, store_for, clock)
+    updater.poll("test", due_only=False)
+    before = store.find_article("stories/bridge.txt").id
+    store.close()
+
+    moved = tmp_path.parent / (tmp_path.name + "-moved")
+    tmp_path.rename(moved)
+    try:
+        # The config, the stories and (on SQLite) the database move together.
+        database = f"sqlite:///{moved}/feedsvc.db" if db_url.startswith("sqlite") else db_url
+        settings = config.from_mapping(
+            {
+                "service": {"database": database},
+                "feeds": [{"name": "local", "sources": ["stories"]}],
+            },
+            moved / "config.toml",
+        )
+        store = store_for(settings)
+        store.sync_sources(settings.feeds, clock())
+        [outcome] = Updater(settings, store, clock=clock).poll("test", due_only=False)
+        assert (outcome.new_articles, outcome.new_versions) == (0, 0)
+        assert store.find_article("stories/bridge.txt").id == before
+    finally:
+        moved.rename(tmp_path)

@@ -199,7 +199,7 @@ def check_whole(folder: Path, db: Path) -> None:
     assert orphans == 0
     assert all(n == 1 and lo == 1 and hi == 1 for _, n, lo, hi in per_article)
     for key, latest, number, title, text in rows:
-        lines = Path(key).read_text(encoding="utf-8").split("\n", 1)
+        lines = (folder / key).read_text(encoding="utf-8").split("\n", 1)
         assert (latest, number) == (1, 1)
         assert title == lines[0]
         assert text == normalise(lines[1])
