@@ -9,7 +9,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from feedsvc.diff import word_changes
+from feedsvc.diff import diff_texts
 from feedsvc.models import LatestVersion
 from feedsvc.text import strip_controls
 
@@ -116,17 +116,19 @@ def decide(
     known_hashes: Mapping[str, int],
     title: str,
     text: str,
+    markers: Sequence[str] | None = None,
 ) -> Decision:
-    """Compare a normalised title and text with the latest stored version."""
+    """Compare a normalised title and text with the latest stored version.
+    `markers` from developing_markers() (the built-in list when None)."""
     sha = content_hash(title, text)
     if latest is None:
         return Decision(True, sha, "initial", None, word_count(text), 0)
     if sha == latest.sha256:
         return Decision(False, sha)
-    added, removed = word_changes(latest.text, text)
+    d = diff_texts(latest.title, latest.text, title, text)
     revert_of = known_hashes.get(sha)
-    change_class = classify(latest.title, latest.text, title, text, added, removed, revert_of)
-    return Decision(True, sha, change_class, revert_of, added, removed)
+    change_class = classify(latest.title, latest.text, title, text, revert_of, markers)
+    return Decision(True, sha, change_class, revert_of, d.words_added, d.words_removed)
 
 
 def classify(
@@ -134,30 +136,58 @@ def classify(
     old_text: str,
     new_title: str,
     new_text: str,
-    added: int,
-    removed: int,
     revert_of: int | None = None,
+    markers: Sequence[str] | None = None,
 ) -> str:
-    """One word for what a revision did, so people can filter for it."""
+    """One word for what a revision did, so people can filter for it:
+    revert, headline, correction, append, deletion or edit."""
     if revert_of is not None:
         return "revert"
     if old_text == new_text:
         return "headline"
     if len(CORRECTION_NOTICE.findall(new_text)) > len(CORRECTION_NOTICE.findall(old_text)):
         return "correction"
-    if added and not removed and new_text.startswith(old_text):
+    if markers is None:
+        markers = developing_markers()
+    if _appended(old_text, new_text, markers):
         return "append"
-    if removed and not added:
+    d = diff_texts("", old_text, "", new_text)
+    if d.words_removed and not d.words_added:
         return "deletion"
-    if added and removed <= max(3, added // 10) and _grew_at_end(old_text, new_text):
-        return "append"
     return "edit"
 
 
-def _grew_at_end(old_text: str, new_text: str) -> bool:
-    """All but the old last paragraph kept, and more text after it: the usual
-    'More details to follow.' replaced by the details."""
-    old = old_text.split("\n\n")
-    new = new_text.split("\n\n")
-    keep = old[:-1]
-    return len(new) > len(old) - 1 and new[: len(keep)] == keep and len(new) >= len(old)
+def _appended(old_text: str, new_text: str, markers: Sequence[str]) -> bool:
+    """Was text only added, at the end of the story or where a developing
+    marker stood? The marker itself may go ("More details to follow." giving
+    way to the details is the typical append, not an edit: it was a promise
+    of more, not part of the story), and page furniture after it may stay.
+    Words are compared loosely: case and punctuation folded."""
+    old, slots = _core_words(old_text, markers)
+    new, _ = _core_words(new_text, markers)
+    if len(new) <= len(old):
+        return False
+    prefix = 0
+    while prefix < len(old) and old[prefix] == new[prefix]:
+        prefix += 1
+    suffix = 0
+    while suffix < len(old) - prefix and old[-1 - suffix] == new[-1 - suffix]:
+        suffix += 1
+    return any(k <= prefix and len(old) - k <= suffix for k in (*slots, len(old)))
+
+
+def _core_words(text: str, markers: Sequence[str]) -> tuple[list[str], list[int]]:
+    """The text's words with developing markers taken out, and the word
+    positions where a marker stood."""
+    sentinel = "\x00"
+    squashed = f" {_squash(text)} "
+    for marker in markers:
+        squashed = squashed.replace(f" {marker} ", f" {sentinel} ")
+    words: list[str] = []
+    slots: list[int] = []
+    for word in squashed.split():
+        if word == sentinel:
+            slots.append(len(words))
+        else:
+            words.append(word)
+    return words, slots

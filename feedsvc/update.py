@@ -306,7 +306,8 @@ class Updater:
         if not text and not title:
             return None
         latest = article.latest if article else None
-        decision = decide(latest, article.known_hashes if article else {}, title, text)
+        known = article.known_hashes if article else {}
+        decision = decide(latest, known, title, text, self.markers)
         if not decision.changed:
             return None
         html = sanitize_html(entry.html) if entry.html.strip() else text_to_html(text)
