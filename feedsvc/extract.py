@@ -18,8 +18,56 @@ from trafilatura.htmlprocessing import convert_to_html
 
 from feedsvc.errors import ParseError
 from feedsvc.models import EntryData
+from feedsvc.revisions import is_boilerplate
 
 EXTRACTOR = f"trafilatura {trafilatura.__version__}"
+
+
+def _class_has(*fragments: str) -> str:
+    return " or ".join(f"contains(@class, '{f}') or contains(@id, '{f}')" for f in fragments)
+
+
+def _class_token(*tokens: str) -> str:
+    return " or ".join(
+        f"contains(concat(' ', normalize-space(@class), ' '), ' {t} ')" for t in tokens
+    )
+
+
+# Blocks that sit inside an article's container on most templates but are not
+# the article: comment lists and forms, share and like widgets, related and
+# "read more" rails, newsletter and membership calls, ad slots, clap and
+# response counters. trafilatura drops most of them by itself; these catch the
+# ones a template nests deep inside the body. Matched on class/id fragments
+# that templates (WordPress/Jetpack, Ghost, newspaper CMSs) use for them.
+PRUNE_XPATH = [
+    "//*["
+    + _class_has(
+        "comment",
+        "respond",
+        "sharedaddy",
+        "share-",
+        "sharing",
+        "social",
+        "related",
+        "read-more",
+        "most-read",
+        "newsletter",
+        "subscribe",
+        "signup",
+        "footer-cta",
+        "jp-post-flair",
+        "likes-",
+        "article-actions",
+        "post-actions",
+        "clap",
+        "advert",
+        "live-header",
+        "live-updated",
+    )
+    + "]",
+    "//*[" + _class_token("ad", "ads", "share", "likes", "byline-reading-time") + "]",
+    "//form",
+]
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 
 
@@ -49,6 +97,7 @@ def extract_article(html: str, url: str, key: str | None = None) -> EntryData:
             deduplicate=False,
             with_metadata=True,
             date_extraction_params={"original_date": False, "extensive_search": True},
+            prune_xpath=PRUNE_XPATH,
         )
     except Exception as exc:  # trafilatura raises ValueError and friends on odd pages
         raise ParseError(f"{url}: cannot extract the article: {exc}") from None
@@ -74,9 +123,30 @@ def extract_article(html: str, url: str, key: str | None = None) -> EntryData:
     )
 
 
+def _drop_boilerplate(body: etree._Element) -> None:
+    """Remove paragraphs, headings and list items that are a boilerplate line
+    whole ("Image Credit: ...", "Share this:"), so neither the stored HTML
+    nor the text shows them."""
+    for el in list(body.iter("p", "head", "item", "quote")):
+        text = "".join(el.itertext())
+        if text.strip() and is_boilerplate(text):
+            parent = el.getparent()
+            if parent is None:
+                continue
+            if el.tail and el.tail.strip():
+                previous = el.getprevious()
+                if previous is not None:
+                    previous.tail = (previous.tail or "") + el.tail
+                else:
+                    parent.text = (parent.text or "") + el.tail
+            parent.remove(el)
+
+
 def _body_html(body: etree._Element) -> str:
     """trafilatura's internal XML (<head rend="h2">, <list>, <hi>) as HTML."""
-    tree = convert_to_html(copy.deepcopy(body))
+    body = copy.deepcopy(body)
+    _drop_boilerplate(body)
+    tree = convert_to_html(body)
     found = tree.find(".//body")
     if found is not None:
         tree = found

@@ -1,7 +1,10 @@
 """Local sources: a file is one article, a folder holds one article per file.
 
 The file's absolute path is the article's identity; its first line (.txt,
-.md) or its <title> (.html) is the title.
+.md) or its <title> (.html) is the title. Scraped text files carry page
+boilerplate ("Skip to content" above the headline, a comment form below the
+story, like the seed): the title is the first line that is not boilerplate,
+and normalisation drops the rest of it.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from pathlib import Path
 
 from feedsvc.errors import ParseError
 from feedsvc.models import EntryData, Evidence, FeedData
+from feedsvc.revisions import is_boilerplate
 
 SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm"})
 _TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
@@ -66,7 +70,10 @@ def read_file(path: Path, max_bytes: int, base: Path | None = None) -> tuple[Ent
     else:
         text = decode(body)
         lines = text.splitlines()
-        first = next((i for i, line in enumerate(lines) if line.strip()), None)
+        first = next(
+            (i for i, line in enumerate(lines) if line.strip() and not is_boilerplate(line)),
+            None,
+        )
         title = lines[first].strip().lstrip("#").strip() if first is not None else path.stem
         rest = "\n".join(lines[first + 1 :]) if first is not None else ""
         entry = EntryData(

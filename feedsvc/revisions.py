@@ -43,6 +43,45 @@ DEVELOPING_MARKERS: tuple[str, ...] = (
     "Stay tuned for updates",
 )
 
+# Lines that page templates put around an article: skip links, comment forms,
+# share and like widgets, image credits, counters and relative timestamps.
+# Scrapes and extractors let them through (the seed text carries most of
+# them), and they change without the article changing, so a paragraph that is
+# one of these, whole, is dropped by normalise(). Whole-line matches only: an
+# article sentence that merely mentions "comments" is kept.
+_BOILERPLATE = (
+    r"skip to (main )?content",
+    r"leave a (reply|comment)( cancel reply)?",
+    r"cancel reply",
+    r"(post|submit) comment",
+    r"fill in your details below or click an icon to log in:?( logo)?",
+    r"you are commenting using your( \w+(\.com)?)? account\.? ?(\( ?)?log ?out ?/ ?change ?\)?",
+    r"\(? ?log ?out ?/ ?change ?\)",
+    r"(twitter|facebook|google|wordpress\.com|linkedin) (picture|photo)",
+    r"connecting to %s",
+    r"%d bloggers? like this:?",
+    r"like this:?( like)?( loading\.{3}|…)?",
+    r"loading\.{3}|loading…",
+    r"share this( article| story| post)?:?",
+    r"(share|share on|click to share on) (twitter|facebook|linkedin|whatsapp|email|reddit)( \(opens in new window\))?",
+    r"notify me of (new|follow-up) (comments|posts)( via email)?\.?",
+    r"(image|photo|picture|photograph|header image|featured image)s? ?(credit|credits|courtesy|source)s?:.*",
+    r"advertisement|sponsored content|story continues below( advertisement)?",
+    r"related( stories| articles| posts)?:?|read more:?|most read|recommended( for you)?",
+    r"sign up for (more like this|our newsletter)\.?",
+    r"(updated )?(\d+|an?|one) (second|minute|hour|day)s? ago|(updated )?just now",
+    r"(no|\d[\d,]*) (comments?|responses?|shares?|claps?|likes?)",
+)
+BOILERPLATE_LINE = re.compile(
+    r"^(?:" + "|".join(f"(?:{p})" for p in _BOILERPLATE) + r")$", re.IGNORECASE
+)
+
+
+def is_boilerplate(line: str) -> bool:
+    """Is this whole line page furniture rather than article text?"""
+    return bool(BOILERPLATE_LINE.match(_SPACE.sub(" ", line).strip()))
+
+
 CORRECTION_NOTICE = re.compile(
     r"^\s*(correction|clarification|editor['\u2019]?s note|an earlier version of this)",
     re.IGNORECASE | re.MULTILINE,
@@ -51,15 +90,15 @@ CORRECTION_NOTICE = re.compile(
 
 def normalise(text: str, ignore: Sequence[re.Pattern[str]] = ()) -> str:
     """Canonical text of an article: Unicode NFC, whitespace collapsed inside
-    each paragraph, lines matching an `ignore` pattern dropped, one blank
-    line between paragraphs. Two texts that differ only in what this drops
-    are the same revision."""
+    each paragraph, boilerplate lines (BOILERPLATE_LINE) and lines matching
+    an `ignore` pattern dropped, one blank line between paragraphs. Two texts
+    that differ only in what this drops are the same revision."""
     text = unicodedata.normalize("NFC", strip_controls(text)).replace("\r\n", "\n")
     paragraphs: list[str] = []
     current: list[str] = []
     for raw_line in text.replace("\r", "\n").split("\n"):
         line = _SPACE.sub(" ", raw_line).strip()
-        if line and any(p.search(line) for p in ignore):
+        if line and (BOILERPLATE_LINE.match(line) or any(p.search(line) for p in ignore)):
             continue
         if line:
             current.append(line)

@@ -1,0 +1,180 @@
+"""Main-text extraction on three site templates (WordPress/Jetpack, a
+newspaper with a live header and related rail, Ghost), each in several
+revisions: the article's paragraphs are kept, page furniture is not, and
+only revisions that change the article are revisions.
+
+The pages are tests/data/pages/TEMPLATE/vN.html; each vN.expected.txt beside
+them is the article as its author wrote it (headline, then paragraphs).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from feedsvc.extract import extract_article
+from feedsvc.local import read_file
+from feedsvc.revisions import content_hash, is_boilerplate, normalise, normalise_title
+from feedsvc.text import html_to_text
+
+PAGES = Path(__file__).parent / "data" / "pages"
+LOCAL = Path(__file__).parent / "data" / "local"
+
+# Every line here is page furniture on at least one of the templates.
+BOILERPLATE = [
+    "Skip to content",
+    "Leave a Reply",
+    "%d bloggers like this",
+    "Connecting to %s",
+    "Log Out",
+    "Change )",
+    "Fill in your details below",
+    "You are commenting using",
+    "Image Credit",
+    "Photograph:",
+    "Photo by",
+    "Share this",
+    "Like this",
+    "Loading...",
+    "Post Comment",
+    "Notify me of new posts",
+    "Stay strong Panjshir",  # a reader's comment
+    "Recent Posts",
+    "Related stories",
+    "Most read",
+    "minutes ago",
+    "people are reading this",
+    "shares",
+    "Advertisement",
+    "Get the morning briefing",
+    "Sign up",
+    "Subscribe",
+    "Read more",
+    "responses",
+    "members",
+    "min read",
+    "Powered by",
+]
+
+REVISIONS = {
+    # template: [(page, does it change the article?)]
+    "wordpress": [("v1", True), ("v2", False), ("v3", True)],
+    "newspaper": [("v1", True), ("v2", False), ("v3", True), ("v4", True)],
+    "ghost": [("v1", True), ("v2", False), ("v3", True)],
+}
+ALL_PAGES = [(t, page) for t, revs in REVISIONS.items() for page, _ in revs]
+
+
+def extracted(template: str, page: str) -> tuple[str, str, str]:
+    """(title, normalised text, sanitisable HTML) of one test page."""
+    html = (PAGES / template / f"{page}.html").read_text(encoding="utf-8")
+    entry = extract_article(html, f"https://{template}.example/story")
+    text = entry.text if entry.text is not None else html_to_text(entry.html)
+    return normalise_title(entry.title), normalise(text), entry.html
+
+
+def expected(template: str, page: str) -> tuple[str, str]:
+    title, _, body = (PAGES / template / f"{page}.expected.txt").read_text("utf-8").partition("\n")
+    return title, normalise(body)
+
+
+@pytest.mark.parametrize(("template", "page"), ALL_PAGES)
+def test_the_article_is_extracted_whole_and_alone(template: str, page: str) -> None:
+    title, text, _ = extracted(template, page)
+    want_title, want_text = expected(template, page)
+    assert title == want_title
+    assert text == want_text
+
+
+@pytest.mark.parametrize(("template", "page"), ALL_PAGES)
+def test_no_boilerplate_line_reaches_the_text_or_the_html(template: str, page: str) -> None:
+    _, text, html = extracted(template, page)
+    for line in BOILERPLATE:
+        assert line.lower() not in text.lower(), line
+        assert line.lower() not in html.lower(), line
+
+
+@pytest.mark.parametrize("template", REVISIONS)
+def test_only_revisions_that_change_the_article_change_its_hash(template: str) -> None:
+    hashes = [content_hash(*extracted(template, page)[:2]) for page, _ in REVISIONS[template]]
+    changed = [hashes[i] != hashes[i - 1] if i else True for i in range(len(hashes))]
+    assert changed == [changes for _, changes in REVISIONS[template]]
+
+
+def test_extraction_keeps_headings_lists_quotes_and_links() -> None:
+    html = """<html><head><title>Budget day</title></head><body>
+    <nav><a href="/">Home</a></nav>
+    <article><h1>Budget day: what changes</h1>
+    <p>The chancellor set out the budget on Wednesday, with changes to income tax,
+    fuel duty and the state pension that take effect in April.</p>
+    <h2>Income tax</h2>
+    <p>The personal allowance rises for the first time in four years, the
+    <a href="https://example.gov/budget">budget document</a> says.</p>
+    <ul><li>Fuel duty frozen for another year</li><li>State pension up by 4.1%</li></ul>
+    <blockquote><p>This is a budget for growth, the chancellor told MPs.</p></blockquote>
+    <p>Economists said the measures would cost about twelve billion pounds a year by the end
+    of the decade, most of it from the change to the personal allowance.</p>
+    </article></body></html>"""
+    entry = extract_article(html, "https://news.example/budget")
+    assert "<h2>Income tax</h2>" in entry.html
+    assert "<li>Fuel duty frozen for another year</li>" in entry.html
+    assert "<blockquote>" in entry.html
+    assert 'href="https://example.gov/budget"' in entry.html
+    assert "Home" not in html_to_text(entry.html)
+
+
+def test_the_page_metadata_is_read() -> None:
+    html = (PAGES / "newspaper" / "v1.html").read_text(encoding="utf-8")
+    entry = extract_article(html, "https://newspaper.example/story")
+    assert entry.author == "Amira Hassan"
+    assert entry.published is not None and entry.published.date().isoformat() == "2026-03-02"
+
+
+def test_a_scraped_text_file_loses_its_boilerplate_like_the_seed() -> None:
+    entry, _ = read_file(LOCAL / "panjshir.txt", 1_000_000)
+    text = normalise(entry.text or "")
+    assert normalise_title(entry.title) == "Taliban suffer heavy losses in Panjshir Valley."
+    assert text.startswith("Today, Taliban forces attempted to enter Panjshir Valley")
+    assert text.endswith("More details to follow.")
+    for line in BOILERPLATE:
+        assert line.lower() not in text.lower(), line
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Skip to content",
+        "Leave a Reply",
+        "Fill in your details below or click an icon to log in: Logo",
+        "You are commenting using your account. Log Out /  Change )",
+        "You are commenting using your Twitter account. Log Out / Change )",
+        "Twitter picture",
+        "Facebook photo",
+        "Connecting to %s",
+        "%d bloggers like this:",
+        "Image Credit: Twitter account khminawi",
+        "Share this:",
+        "Like this: Like Loading...",
+        "Updated 5 minutes ago",
+        "3 Comments",
+        "1,204 shares",
+        "Advertisement",
+    ],
+)
+def test_boilerplate_lines_are_recognised(line: str) -> None:
+    assert is_boilerplate(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "More details to follow.",
+        "Three comments from the minister drew criticism on Tuesday.",
+        "The photo credit went to a local photographer, the paper said.",
+        "Share prices fell 5 minutes after the announcement.",
+        "12 dead",
+    ],
+)
+def test_article_sentences_are_not_boilerplate(line: str) -> None:
+    assert not is_boilerplate(line)
