@@ -124,6 +124,11 @@ class ArticleIntent:
     url: str | None
     published: datetime | None
     version: VersionIntent | None
+    # The latest version number the decision was made against (0: a new
+    # article). If storage holds another by the time of the write, someone
+    # else wrote this article meanwhile and the poll must be decided again.
+    # None: not checked.
+    based_on: int | None = None
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -43,7 +44,7 @@ from feedsvc.revisions import (
     word_count,
 )
 from feedsvc.schedule import next_poll
-from feedsvc.storage import LeaseLost, Store
+from feedsvc.storage import LeaseLost, Store, WriteConflict
 from feedsvc.text import html_to_text, sanitize_html, text_to_html
 
 log = logging.getLogger("feedsvc.update")
@@ -116,33 +117,52 @@ class Updater:
         limit: int = 1000,
         progress: Callable[[PollOutcome], None] | None = None,
     ) -> list[PollOutcome]:
-        """Poll sources (all of them, or the due ones) in a bounded pool.
+        """Poll sources (the due ones, or all of them) in a bounded pool.
         Each is claimed just before its poll, so a lease never runs down
-        while the source waits in the queue. Returns one outcome per source
-        polled; sources another process holds are skipped."""
+        while the source waits in a queue, and a worker takes only what it
+        can poll now. Returns one outcome per source polled (at most
+        `limit`); sources another process holds are skipped."""
         now = self.clock()
         dead = [o for o in self.store.lease_owners(now) if dead_here(o)]
         if dead:
             log.info("dropping leases of dead processes: %s", ", ".join(sorted(dead)))
             self.store.release_leases(dead)
-        candidates = self.store.candidate_sources(now, limit=limit, feed=feed, due_only=due_only)
-        outcomes = []
-        workers = max(1, min(self.settings.scheduler.concurrency, len(candidates)))
-        with ThreadPoolExecutor(workers, thread_name_prefix="poll") as pool:
-            tasks = pool.map(lambda sid: self._claim_and_poll(sid, owner, due_only), candidates)
-            for outcome in tasks:
-                if outcome is None:
-                    continue
-                outcomes.append(outcome)
-                if progress:
-                    progress(outcome)
-        return outcomes
+        if due_only:
+            claims: Callable[[], SourceForUpdate | None] = self._next_due(owner, feed)
+            threads = self.settings.scheduler.concurrency
+        else:
+            claims = self._each_of(
+                self.store.candidate_sources(now, limit=limit, feed=feed, due_only=False), owner
+            )
+            threads = max(1, min(self.settings.scheduler.concurrency, limit))
+        return _Run(self, owner, claims, limit, progress).run(threads)
 
-    def _claim_and_poll(self, source_id: int, owner: str, due_only: bool) -> PollOutcome | None:
-        now = self.clock()
-        lease_until = now + timedelta(seconds=self.settings.scheduler.lease)
-        source = self.store.claim_source(source_id, now, owner, lease_until, due_only=due_only)
-        return self.poll_source(source) if source is not None else None
+    def _lease_until(self) -> datetime:
+        return self.clock() + timedelta(seconds=self.settings.scheduler.lease)
+
+    def _next_due(self, owner: str, feed: str | None) -> Callable[[], SourceForUpdate | None]:
+        def claim() -> SourceForUpdate | None:
+            return self.store.claim_next_source(self.clock(), owner, self._lease_until(), feed=feed)
+
+        return claim
+
+    def _each_of(self, ids: list[int], owner: str) -> Callable[[], SourceForUpdate | None]:
+        pending = list(reversed(ids))
+        lock = threading.Lock()
+
+        def claim() -> SourceForUpdate | None:
+            while True:
+                with lock:
+                    if not pending:
+                        return None
+                    source_id = pending.pop()
+                source = self.store.claim_source(
+                    source_id, self.clock(), owner, self._lease_until(), due_only=False
+                )
+                if source is not None:
+                    return source  # else another process holds it: next one
+
+        return claim
 
     # -- one source ----------------------------------------------------------
 
@@ -157,6 +177,12 @@ class Updater:
         try:
             outcome = self._poll(source, feed)
         except LeaseLost as exc:
+            outcome = PollOutcome(source.id, source.feed, source.locator, error=str(exc))
+        except WriteConflict as exc:
+            # Nothing was written and the schedule is as it was: let go of
+            # the source so that the next tick polls it again.
+            with contextlib.suppress(Exception):
+                self.store.release_source(source)
             outcome = PollOutcome(source.id, source.feed, source.locator, error=str(exc))
         except FeedsvcError as exc:
             outcome = self._failed(source, feed, exc)
@@ -290,7 +316,10 @@ class Updater:
                 continue
             if article is None:
                 new_allowed -= 1
-            intents.append(ArticleIntent(entry.key, entry.url, entry.published, version))
+            based_on = article.latest.number if article and article.latest else 0
+            intents.append(
+                ArticleIntent(entry.key, entry.url, entry.published, version, based_on=based_on)
+            )
         return intents, capped
 
     def decide_entry(
@@ -339,6 +368,66 @@ class Updater:
                 outcome.new_articles,
                 outcome.new_versions,
             )
+
+
+class _Run:
+    """One round of polls: `threads` pool threads each claim and poll until
+    `claim` has nothing more or `limit` polls were started, while the
+    calling thread renews the leases of the polls in flight, so a poll that
+    outlives its lease is not taken over by another worker."""
+
+    def __init__(
+        self,
+        updater: Updater,
+        owner: str,
+        claim: Callable[[], SourceForUpdate | None],
+        limit: int,
+        progress: Callable[[PollOutcome], None] | None,
+    ) -> None:
+        self.updater = updater
+        self.owner = owner
+        self.claim = claim
+        self.budget = limit
+        self.progress = progress
+        self.lock = threading.Lock()
+        self.in_flight: set[int] = set()
+        self.outcomes: list[PollOutcome] = []
+
+    def run(self, threads: int) -> list[PollOutcome]:
+        lease = self.updater.settings.scheduler.lease
+        with ThreadPoolExecutor(threads, thread_name_prefix="poll") as pool:
+            futures: list[Future[None]] = [pool.submit(self.work) for _ in range(threads)]
+            while True:
+                done, running = wait(futures, timeout=lease / 3, return_when=FIRST_EXCEPTION)
+                for future in done:
+                    future.result()  # a failed claim (database down) ends the round
+                if not running:
+                    break
+                with self.lock:
+                    held = list(self.in_flight)
+                self.updater.store.renew_leases(self.owner, held, self.updater._lease_until())
+        return self.outcomes
+
+    def work(self) -> None:
+        while True:
+            with self.lock:
+                if self.budget <= 0:
+                    return
+                self.budget -= 1
+            source = self.claim()
+            if source is None:
+                return
+            with self.lock:
+                self.in_flight.add(source.id)
+            try:
+                outcome = self.updater.poll_source(source)
+            finally:
+                with self.lock:
+                    self.in_flight.discard(source.id)
+            with self.lock:
+                self.outcomes.append(outcome)
+                if self.progress:
+                    self.progress(outcome)
 
 
 def _unique(entries: Iterable[EntryData]) -> list[EntryData]:

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Connection,
     Engine,
     Row,
+    Table,
     and_,
     create_engine,
     event,
@@ -31,7 +32,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from feedsvc.config import FeedSettings
 from feedsvc.errors import FeedsvcError, NotFound
@@ -55,6 +56,12 @@ _CHUNK = 500  # ids per IN (...) query
 class LeaseLost(FeedsvcError):
     """Another worker took the source over (our lease expired): the poll's
     writes were rolled back."""
+
+
+class WriteConflict(FeedsvcError):
+    """Another writer stored the same article (a new article, or the next
+    version number) while this poll was deciding. The whole poll was rolled
+    back; polled again, it decides against what is stored now."""
 
 
 def article_id(feed: str, key: str) -> str:
@@ -193,6 +200,18 @@ class Store:
                 ).scalars()
             )
 
+    def claim_next_source(
+        self, now: datetime, owner: str, lease_until: datetime, *, feed: str | None = None
+    ) -> SourceForUpdate | None:
+        """Claim the most overdue source that nobody holds, or None when
+        nothing is due. Each pool thread of each worker calls this just
+        before a poll, so a worker takes only as much as it can poll now and
+        the load spreads over the workers by itself."""
+        where = self._claimable(now, feed=feed)
+        with self._write() as conn:
+            row = self._claim_next(conn, sources, where, sources.c.next_poll_at, owner, lease_until)
+        return _source_for_update(row, owner) if row is not None else None
+
     def claim_source(
         self,
         source_id: int,
@@ -202,27 +221,61 @@ class Store:
         *,
         due_only: bool = True,
     ) -> SourceForUpdate | None:
-        """Claim one source for polling with a conditional UPDATE: the one
-        process whose UPDATE matched owns it until `lease_until`; an expired
-        lease can be taken over. None if someone else got there first."""
+        """Claim one given source (a `feedsvc poll` of everything). None if
+        someone else holds it."""
         where = and_(sources.c.id == source_id, self._claimable(now, due_only=due_only))
         with self._write() as conn:
-            got = conn.execute(
-                update(sources).where(where).values(lease_owner=owner, lease_until=lease_until)
-            ).rowcount
-            if got != 1:
-                return None  # another worker got there first
-            row = conn.execute(select(sources).where(sources.c.id == source_id)).one()
-        return SourceForUpdate(
-            id=row.id,
-            feed=row.feed,
-            locator=row.locator,
-            url=row.url,
-            etag=row.etag,
-            last_modified=row.last_modified,
-            failures=row.failures,
-            lease_owner=owner,
-        )
+            row = self._claim_next(conn, sources, where, sources.c.next_poll_at, owner, lease_until)
+        return _source_for_update(row, owner) if row is not None else None
+
+    def _claim_next(
+        self,
+        conn: Connection,
+        table: Table,
+        where: Any,
+        order: Any,
+        owner: str,
+        lease_until: datetime,
+    ) -> Row[Any] | None:
+        """Lease the first row of `table` (sources, or articles for page
+        re-checks: both have lease_owner and lease_until) matching `where`.
+
+        On PostgreSQL the pick is SELECT ... FOR UPDATE SKIP LOCKED: workers
+        claiming at the same moment each get a different row instead of
+        queueing on the same one. On SQLite the transaction holds the write
+        lock from BEGIN (see _write), so pick-then-update is atomic. Either
+        way the UPDATE repeats the condition: whoever's UPDATE matched owns
+        the row (the healthchecks way)."""
+        pick = select(table.c.id).where(where).order_by(order).limit(1)
+        if self.dialect == "postgresql":
+            pick = pick.with_for_update(skip_locked=True)
+        row_id = conn.execute(pick).scalar()
+        if row_id is None:
+            return None
+        got = conn.execute(
+            update(table)
+            .where(and_(table.c.id == row_id, where))
+            .values(lease_owner=owner, lease_until=lease_until)
+        ).rowcount
+        if got != 1:
+            return None  # another worker got there first
+        return conn.execute(select(table).where(table.c.id == row_id)).one()
+
+    def renew_leases(self, owner: str, ids: Iterable[int], lease_until: datetime) -> int:
+        """Extend this owner's leases on sources it is still polling, so a
+        slow poll is not taken over while it is alive. Returns how many were
+        still held."""
+        ids = list(ids)
+        if not ids:
+            return 0
+        with self._write() as conn:
+            return int(
+                conn.execute(
+                    update(sources)
+                    .where(and_(sources.c.id.in_(ids), sources.c.lease_owner == owner))
+                    .values(lease_until=lease_until)
+                ).rowcount
+            )
 
     def lease_owners(self, now: datetime) -> set[str]:
         """Who holds an unexpired lease on a source now."""
@@ -349,6 +402,29 @@ class Store:
         their new versions, the source's new poll state. Returns (new
         articles, new versions). Raises LeaseLost, writing nothing, when
         another worker owns the source now."""
+        try:
+            return self._finish_poll(
+                source, now, intents, next_poll_at, etag, last_modified, url, error
+            )
+        except IntegrityError as exc:
+            # Another writer inserted the same article or the same version
+            # number first (uq_versions_article_number, articles' key).
+            raise WriteConflict(
+                f"source {source.locator}: another writer stored the same article first; "
+                f"nothing of this poll was written ({_one_line(exc.orig or exc)})"
+            ) from None
+
+    def _finish_poll(
+        self,
+        source: SourceForUpdate,
+        now: datetime,
+        intents: Sequence[ArticleIntent],
+        next_poll_at: datetime,
+        etag: str | None,
+        last_modified: str | None,
+        url: str | None,
+        error: str | None,
+    ) -> tuple[int, int]:
         new_articles = new_versions = 0
         with self._write() as conn:
             self._finish_source(
@@ -408,6 +484,11 @@ class Store:
                     latest_number = existing[aid].latest_version
                 if intent.version is None:
                     continue
+                if intent.based_on is not None and intent.based_on != latest_number:
+                    raise WriteConflict(
+                        f"article {aid}: decided against version {intent.based_on}, "
+                        f"but version {latest_number} is stored now"
+                    )
                 self._add_version(conn, aid, latest_number + 1, intent, now, raw_ids)
                 new_versions += 1
             if new_articles or new_versions:
@@ -460,7 +541,7 @@ class Store:
             )
         ).rowcount
         if got != 1:
-            raise LeaseLost(f"article {aid}: version {number} was written by someone else")
+            raise WriteConflict(f"article {aid}: version {number} was written by someone else")
 
     def _add_raw(self, conn: Connection, evidence: Evidence) -> int:
         sha = hashlib.sha256(evidence.body).hexdigest()
@@ -673,6 +754,19 @@ _META_COLUMNS = [
     versions.c.author,
     versions.c.raw_id,
 ]
+
+
+def _source_for_update(row: Row[Any], owner: str) -> SourceForUpdate:
+    return SourceForUpdate(
+        id=row.id,
+        feed=row.feed,
+        locator=row.locator,
+        url=row.url,
+        etag=row.etag,
+        last_modified=row.last_modified,
+        failures=row.failures,
+        lease_owner=owner,
+    )
 
 
 def _version_row(v: Any) -> VersionRow:
