@@ -206,3 +206,13 @@ class EntryView:
     article: ArticleRow
     latest: VersionRow
     history: tuple[VersionRow, ...]
+
+
+@dataclass(frozen=True)
+class RevisionView:
+    """One version with the one before it (None for a first version), both
+    with their text: what an entry of a revisions feed shows."""
+
+    article: ArticleRow
+    version: VersionRow
+    previous: VersionRow | None

@@ -18,7 +18,9 @@ from feedgen.feed import FeedEntry, FeedGenerator
 from lxml import etree
 
 from feedsvc import __version__
-from feedsvc.models import ArticleRow, EntryView, VersionRow
+from feedsvc.models import ArticleRow, EntryView, RevisionView, VersionRow
+from feedsvc.text import sanitize_html
+from feedsvc.wordops import word_ops
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 TAG = "tag:feedsvc,2026:"  # RFC 4151; fixed forever, whatever base_url is
@@ -35,6 +37,14 @@ def revision_id(article_id: str, number: int) -> str:
 
 def feed_id(name: str) -> str:
     return f"{TAG}feed:{name}"
+
+
+def revisions_feed_id(name: str) -> str:
+    return f"{TAG}feed:{name}:revisions"
+
+
+def article_feed_id(article_id: str) -> str:
+    return f"{TAG}article:{article_id}:versions"
 
 
 def whole_seconds(value: datetime) -> datetime:
@@ -212,3 +222,229 @@ def feed_atom(
     for view in views:
         article_entry(fg, view, links)
     return bytes(fg.atom_str(pretty=False))
+
+
+# -- revisions, one article's versions, RSS, OPML ---------------------------
+
+# Feed readers and mail clients drop <style> and most class-based CSS, so the
+# diff marks carry their look inline; colour is not the only cue (underline,
+# strike-through) for readers who cannot tell green from red.
+INS_STYLE = "background-color:#e6ffec;color:#055d20;text-decoration:underline"
+DEL_STYLE = "background-color:#ffebe9;color:#82071e;text-decoration:line-through"
+_PARAGRAPH = "\n\n"
+
+
+def _mark(op: str, text: str) -> str:
+    """One run of words, escaped, wrapped in <ins>/<del> when it changed.
+    The whitespace in front of the run stays outside the mark."""
+    body = text.lstrip()
+    lead = " " if len(body) < len(text) else ""
+    escaped = html.escape(body, quote=False)
+    if op == "insert":
+        return f'{lead}<ins style="{INS_STYLE}">{escaped}</ins>'
+    if op == "delete":
+        return f'{lead}<del style="{DEL_STYLE}">{escaped}</del>'
+    return lead + escaped
+
+
+def diff_html(old: str, new: str, *, context: int = 1) -> str:
+    """The changes from `old` to `new` as HTML paragraphs with inline-styled
+    <ins>/<del>: every changed paragraph with `context` paragraphs around
+    it; longer unchanged stretches are folded into one line."""
+    paragraphs: list[list[tuple[str, str]]] = [[]]
+    for op in word_ops(old, new):
+        for i, piece in enumerate(op.text.split(_PARAGRAPH)):
+            if i:
+                paragraphs.append([])
+            if piece:
+                paragraphs[-1].append((op.op, piece))
+    paragraphs = [p for p in paragraphs if p]
+    changed = [i for i, p in enumerate(paragraphs) if any(op != "equal" for op, _ in p)]
+    shown = {j for i in changed for j in range(i - context, i + context + 1)}
+    out: list[str] = []
+    skipped = 0
+    for i, segments in enumerate(paragraphs):
+        if i not in shown:
+            skipped += 1
+            continue
+        if skipped:
+            out.append(_folded(skipped))
+            skipped = 0
+        out.append("<p>" + "".join(_mark(op, text) for op, text in segments).strip() + "</p>")
+    if skipped and out:
+        out.append(_folded(skipped))
+    return "\n".join(out)
+
+
+def _folded(count: int) -> str:
+    noun = "paragraph" if count == 1 else "paragraphs"
+    return f'<p style="color:#6e7781"><em>[{count} unchanged {noun}]</em></p>'
+
+
+def revision_summary(v: VersionRow, previous: VersionRow | None) -> str:
+    """For example "+12 / -3 words, append" or "first version, 250 words"."""
+    if previous is None:
+        return f"first version, {v.words} words"
+    parts = [f"+{v.words_added} / \u2212{v.words_removed} words", v.change_class]
+    if v.revert_of:
+        parts[-1] += f" of version {v.revert_of}"
+    return ", ".join(parts)
+
+
+def revision_content(view: RevisionView, links: Links) -> str:
+    """What a revisions.atom entry says: the headline change, the changed
+    paragraphs, and a link to the full diff. A first version shows its text."""
+    a, v, p = view.article, view.version, view.previous
+    if p is None:
+        return f"<p><em>First version, {v.words} words.</em></p>\n{v.html}"
+    out = [f"<p><em>Version {v.number}: {html.escape(revision_summary(v, p))}.</em></p>"]
+    if v.title != p.title:
+        out.append(
+            f"<p><strong>Headline:</strong> {_mark('delete', p.title)} {_mark('insert', v.title)}</p>"
+        )
+    body = diff_html(p.text, v.text)
+    out.append(body or "<p><em>The text did not change.</em></p>")
+    href = html.escape(links.diff(a.id, p.number, v.number))
+    out.append(f'<p><a href="{href}">Full diff of version {p.number} and {v.number}</a></p>')
+    return sanitize_html("\n".join(out))
+
+
+def revision_entry(fg: FeedGenerator, view: RevisionView, links: Links, content: str) -> FeedEntry:
+    a, v, p = view.article, view.version, view.previous
+    fe = fg.add_entry(order="append")
+    fe.id(revision_id(a.id, v.number))
+    label = "new" if p is None else f"updated, version {v.number}"
+    fe.title(f"{v.title or '(untitled)'} ({label})")
+    fe.updated(whole_seconds(v.seen_at))
+    fe.published(whole_seconds(v.seen_at))
+    if v.author:
+        fe.author({"name": v.author})
+    fe.content(content, type="html")
+    alternate = links.version(a.id, v.number) if p is None else links.diff(a.id, p.number, v.number)
+    rels = [
+        {"rel": "alternate", "type": "text/html", "href": alternate},
+        {"rel": "version-history", "type": "text/html", "href": links.article(a.id)},
+        {"rel": "related", "type": "text/html", "href": a.url or links.article(a.id)},
+    ]
+    if p is not None:
+        rels.append(
+            {
+                "rel": "predecessor-version",
+                "type": "text/html",
+                "href": links.version(a.id, p.number),
+            }
+        )
+    _entry_links(fe, rels)
+    fe.category(term=v.change_class)
+    if v.developing:
+        fe.category(term="developing", label="Developing story")
+    return fe
+
+
+def revisions_atom(
+    name: str, title: str, views: Sequence[RevisionView], links: Links, *, updated: datetime | None
+) -> bytes:
+    """/feeds/NAME/revisions.atom: one entry per revision, newest first, for
+    readers that show an updated entry only once."""
+    newest = max((whole_seconds(v.version.seen_at) for v in views), default=None)
+    fg = _new_feed(
+        revisions_feed_id(name),
+        f"{title}: revisions",
+        links.revisions(name),
+        links.index(),
+        newest or updated or EPOCH,
+        links,
+    )
+    fg.subtitle(f"{title}: one entry per revision, with what changed")
+    for view in views:
+        revision_entry(fg, view, links, revision_content(view, links))
+    return bytes(fg.atom_str(pretty=False))
+
+
+def article_atom(article: ArticleRow, history: Sequence[VersionRow], links: Links) -> bytes:
+    """/articles/ID.atom: one entry per version of one article, newest first;
+    each entry carries the version's full text. `history` is oldest first."""
+    published = [v for v in history if not v.suspect]
+    title = published[-1].title if published else article.key
+    fg = _new_feed(
+        article_feed_id(article.id),
+        title or "(untitled)",
+        links.article_feed(article.id),
+        links.article(article.id),
+        whole_seconds(published[-1].seen_at) if published else article.first_seen_at,
+        links,
+    )
+    fg.subtitle(f"Every version of {title}")
+    previous: VersionRow | None = None
+    entries: list[tuple[RevisionView, str]] = []
+    for v in published:
+        view = RevisionView(article, v, previous)
+        summary = html.escape(revision_summary(v, previous))
+        entries.append((view, f"<p><em>Version {v.number}: {summary}.</em></p>\n{v.html}"))
+        previous = v
+    for view, content in reversed(entries):
+        revision_entry(fg, view, links, content)
+    return bytes(fg.atom_str(pretty=False))
+
+
+def feed_rss(name: str, title: str, views: Sequence[EntryView], links: Links) -> bytes:
+    """/feeds/NAME.rss: the Atom feed's entries as RSS 2.0 items. The guid is
+    the Atom entry id (not a URL: isPermaLink="false"), so it never changes;
+    pubDate is when the article first appeared."""
+    fg = FeedGenerator()
+    fg.title(title)
+    # feedgen takes the channel <link> from the last link given: self first.
+    fg.link(href=links.feed(name, "rss"), rel="self", type="application/rss+xml")
+    fg.link(href=links.index(), rel="alternate")
+    fg.description(f"{title}: articles with their update history")
+    newest = max((whole_seconds(v.latest.seen_at) for v in views), default=EPOCH)
+    fg.lastBuildDate(newest)
+    _generator(fg, links)
+    for view in views:
+        a, v = view.article, view.latest
+        fe = fg.add_entry(order="append")
+        fe.guid(entry_id(a.id), permalink=False)
+        fe.title(v.title or "(untitled)")
+        fe.link(href=a.url or links.article(a.id))
+        fe.description(entry_content(view, links))
+        fe.pubDate(whole_seconds(published_of(a)))
+        if v.developing:
+            fe.category(term="developing")
+        if len(view.history) > 1:
+            fe.category(term="updated")
+    return bytes(fg.rss_str(pretty=False))
+
+
+def opml(feeds: Sequence[tuple[str, str]], links: Links) -> bytes:
+    """/feeds.opml: every served feed, (name, title) pairs, for importing
+    into a reader. Each feed's revisions feed is listed in its own folder so
+    that importing everything does not subscribe to the same news twice."""
+    root = etree.Element("opml", version="2.0")
+    head = etree.SubElement(root, "head")
+    etree.SubElement(head, "title").text = "feedsvc feeds"
+    etree.SubElement(head, "docs").text = "http://opml.org/spec2.opml"
+    body = etree.SubElement(root, "body")
+    for name, title in feeds:
+        etree.SubElement(
+            body,
+            "outline",
+            type="rss",
+            version="ATOM",
+            text=title,
+            title=title,
+            xmlUrl=links.feed(name),
+            htmlUrl=links.index(),
+        )
+    folder = etree.SubElement(body, "outline", text="One entry per revision")
+    for name, title in feeds:
+        etree.SubElement(
+            folder,
+            "outline",
+            type="rss",
+            version="ATOM",
+            text=f"{title}: revisions",
+            title=f"{title}: revisions",
+            xmlUrl=links.revisions(name),
+            htmlUrl=links.index(),
+        )
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="utf-8"))

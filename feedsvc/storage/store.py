@@ -30,6 +30,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    tuple_,
     update,
 )
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -43,6 +44,7 @@ from feedsvc.models import (
     EntryView,
     Evidence,
     LatestVersion,
+    RevisionView,
     SourceForUpdate,
     SourceRow,
     VersionRow,
@@ -658,6 +660,54 @@ class Store:
             latest = self.version(r.id, published[-1].number, conn=conn)
             views.append(EntryView(_article_row(r), latest, tuple(published)))
         return views
+
+    def feed_revisions(self, feed: str, limit: int) -> list[RevisionView]:
+        """The feed's newest versions across all its articles, newest first,
+        each with the version before it. Suspect versions are left out, and
+        a version's predecessor is the latest non-suspect one before it."""
+        full = [*_META_COLUMNS, versions.c.text, versions.c.html]
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(*full)
+                .join(articles, articles.c.id == versions.c.article_id)
+                .where(and_(articles.c.feed == feed, versions.c.suspect.is_(False)))
+                .order_by(versions.c.seen_at.desc(), versions.c.id.desc())
+                .limit(limit)
+            ).all()
+            found = [_version_row(r) for r in rows]
+            ids = sorted({v.article_id for v in found})
+            arts: dict[str, ArticleRow] = {}
+            numbers: dict[str, list[int]] = {}
+            for chunk in _chunks(ids):
+                for r in conn.execute(select(articles).where(articles.c.id.in_(chunk))):
+                    arts[r.id] = _article_row(r)
+                for r in conn.execute(
+                    select(versions.c.article_id, versions.c.number)
+                    .where(and_(versions.c.article_id.in_(chunk), versions.c.suspect.is_(False)))
+                    .order_by(versions.c.number)
+                ):
+                    numbers.setdefault(r.article_id, []).append(r.number)
+            wanted = {}
+            for v in found:
+                before = [n for n in numbers.get(v.article_id, []) if n < v.number]
+                if before:
+                    wanted[v.article_id, v.number] = (v.article_id, before[-1])
+            previous: dict[tuple[str, int], VersionRow] = {}
+            for chunk in _chunks(sorted(set(wanted.values()))):
+                for r in conn.execute(
+                    select(*full).where(tuple_(versions.c.article_id, versions.c.number).in_(chunk))
+                ):
+                    previous[r.article_id, r.number] = _version_row(r)
+        return [
+            RevisionView(
+                arts[v.article_id],
+                v,
+                previous.get(wanted[v.article_id, v.number])
+                if (v.article_id, v.number) in wanted
+                else None,
+            )
+            for v in found
+        ]
 
     def article(self, aid: str) -> ArticleRow:
         with self.engine.connect() as conn:
