@@ -18,9 +18,9 @@ from feedgen.feed import FeedEntry, FeedGenerator
 from lxml import etree
 
 from feedsvc import __version__
+from feedsvc.diff import TextDiff, diff_texts, paragraph_html, title_html
 from feedsvc.models import ArticleRow, EntryView, RevisionView, VersionRow
 from feedsvc.text import sanitize_html
-from feedsvc.wordops import word_ops
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 TAG = "tag:feedsvc,2026:"  # RFC 4151; fixed forever, whatever base_url is
@@ -226,51 +226,23 @@ def feed_atom(
 
 # -- revisions, one article's versions, RSS, OPML ---------------------------
 
-# Feed readers and mail clients drop <style> and most class-based CSS, so the
-# diff marks carry their look inline; colour is not the only cue (underline,
-# strike-through) for readers who cannot tell green from red.
-INS_STYLE = "background-color:#e6ffec;color:#055d20;text-decoration:underline"
-DEL_STYLE = "background-color:#ffebe9;color:#82071e;text-decoration:line-through"
-_PARAGRAPH = "\n\n"
 
-
-def _mark(op: str, text: str) -> str:
-    """One run of words, escaped, wrapped in <ins>/<del> when it changed.
-    The whitespace in front of the run stays outside the mark."""
-    body = text.lstrip()
-    lead = " " if len(body) < len(text) else ""
-    escaped = html.escape(body, quote=False)
-    if op == "insert":
-        return f'{lead}<ins style="{INS_STYLE}">{escaped}</ins>'
-    if op == "delete":
-        return f'{lead}<del style="{DEL_STYLE}">{escaped}</del>'
-    return lead + escaped
-
-
-def diff_html(old: str, new: str, *, context: int = 1) -> str:
-    """The changes from `old` to `new` as HTML paragraphs with inline-styled
-    <ins>/<del>: every changed paragraph with `context` paragraphs around
+def folded_diff_html(d: TextDiff, *, context: int = 1) -> str:
+    """The diff's paragraphs with inline-styled <ins>/<del> (feed readers
+    drop <style>): every changed paragraph with `context` paragraphs around
     it; longer unchanged stretches are folded into one line."""
-    paragraphs: list[list[tuple[str, str]]] = [[]]
-    for op in word_ops(old, new):
-        for i, piece in enumerate(op.text.split(_PARAGRAPH)):
-            if i:
-                paragraphs.append([])
-            if piece:
-                paragraphs[-1].append((op.op, piece))
-    paragraphs = [p for p in paragraphs if p]
-    changed = [i for i, p in enumerate(paragraphs) if any(op != "equal" for op, _ in p)]
+    changed = [i for i, p in enumerate(d.paragraphs) if p.kind != "equal"]
     shown = {j for i in changed for j in range(i - context, i + context + 1)}
     out: list[str] = []
     skipped = 0
-    for i, segments in enumerate(paragraphs):
+    for i, p in enumerate(d.paragraphs):
         if i not in shown:
             skipped += 1
             continue
         if skipped:
             out.append(_folded(skipped))
             skipped = 0
-        out.append("<p>" + "".join(_mark(op, text) for op, text in segments).strip() + "</p>")
+        out.append(paragraph_html(p, inline_style=True))
     if skipped and out:
         out.append(_folded(skipped))
     return "\n".join(out)
@@ -298,11 +270,10 @@ def revision_content(view: RevisionView, links: Links) -> str:
     if p is None:
         return f"<p><em>First version, {v.words} words.</em></p>\n{v.html}"
     out = [f"<p><em>Version {v.number}: {html.escape(revision_summary(v, p))}.</em></p>"]
-    if v.title != p.title:
-        out.append(
-            f"<p><strong>Headline:</strong> {_mark('delete', p.title)} {_mark('insert', v.title)}</p>"
-        )
-    body = diff_html(p.text, v.text)
+    d = diff_texts(p.title, p.text, v.title, v.text)
+    if d.title_changed:
+        out.append(f"<p><strong>Headline:</strong> {title_html(d, inline_style=True)}</p>")
+    body = folded_diff_html(d)
     out.append(body or "<p><em>The text did not change.</em></p>")
     href = html.escape(links.diff(a.id, p.number, v.number))
     out.append(f'<p><a href="{href}">Full diff of version {p.number} and {v.number}</a></p>')

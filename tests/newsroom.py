@@ -84,7 +84,8 @@ class Newsroom:
         return article
 
     def article(self, slug: str) -> ArticleRow:
-        return self.store.find_article(str(self.folder / f"{slug}.txt"))
+        # Local articles are keyed by their path relative to config.toml.
+        return self.store.find_article(f"city/{slug}.txt")
 
     def app(self) -> Flask:
         app = create_app(self.settings, self.store)
