@@ -173,6 +173,8 @@ def poll(settings: Settings, feed_name: str | None) -> None:
         updater = Updater(settings, store)
         total = len([s for s in store.sources(feed_name) if s.active and not s.gone])
         show = sys.stderr.isatty()
+        if show:  # the bar stands for the per-poll lines; failures still print
+            logging.getLogger("feedsvc.update").setLevel(logging.WARNING)
         with click.progressbar(
             length=total, label="polling", file=sys.stderr, hidden=not show
         ) as bar:
