@@ -190,7 +190,20 @@ SETTINGS: tuple[Setting, ...] = (
         "New articles taken from one poll of one source; the rest wait for the next.",
         _positive_int,
     ),
-    Setting("fetch", "timeout", 30.0, "Seconds to wait for an upstream to answer.", parse_interval),
+    Setting(
+        "fetch",
+        "timeout",
+        30.0,
+        "Longest wait for an upstream's next bytes, and for its whole answer.",
+        parse_interval,
+    ),
+    Setting(
+        "fetch",
+        "connect_timeout",
+        10.0,
+        "Longest wait for a connection to an upstream (capped by timeout).",
+        parse_interval,
+    ),
     Setting(
         "fetch",
         "max_bytes",
@@ -270,6 +283,7 @@ class SchedulerSettings:
 @dataclass(frozen=True)
 class FetchSettings:
     timeout: float
+    connect_timeout: float
     max_bytes: int
     user_agent: str | None
 

@@ -3,13 +3,22 @@
 `Fetcher.get` returns a FetchResult (a 304 is an ordinary result) or raises
 FetchError with one line saying what went wrong and, where the server said
 so, when to come back (Retry-After) or that the resource is gone (410).
+
+What makes it polite: a User-Agent naming feedsvc and its base_url, the
+stored validators echoed byte for byte, at most `per_host` requests at once
+to one host. What makes it hard to hurt: a connect timeout, a read timeout
+and a deadline for the whole answer (a server that drips a byte a second is
+cut off too), a body cap enforced while streaming and while decompressing
+(a gzip bomb is never inflated past the cap), and an end to redirect loops.
 """
 
 from __future__ import annotations
 
 import email.utils
 import threading
-from collections.abc import Callable
+import time
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 
@@ -19,14 +28,19 @@ from feedsvc.errors import FetchError
 from feedsvc.models import FetchResult
 
 MAX_REDIRECTS = 10
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+PERMANENT = frozenset({301, 308})
 ACCEPT = (
     "application/atom+xml, application/rss+xml, application/feed+json;q=0.9, "
     "application/xml;q=0.9, text/xml;q=0.9, text/html;q=0.8, */*;q=0.5"
 )
+# Only what we can inflate with a bound on the output (see _Inflater).
+ACCEPT_ENCODING = "gzip, deflate"
 
 
 def parse_retry_after(value: str | None, now: datetime) -> float | None:
-    """Retry-After as seconds from now: delta-seconds or an HTTP-date."""
+    """Retry-After as seconds from now: delta-seconds or an HTTP-date.
+    Anything else (a negative number, a malformed date) is ignored."""
     if not value:
         return None
     value = value.strip()
@@ -34,11 +48,98 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError):
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - now).total_seconds())
+
+
+class BodyTooLarge(Exception):
+    """The body went over the cap; the Fetcher turns it into a FetchError."""
+
+
+class BadEncoding(Exception):
+    """A Content-Encoding we did not ask for, or a corrupt compressed body."""
+
+
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+class _Inflater:
+    """One Content-Encoding (gzip or deflate) undone with a bound on the
+    output: zlib is never asked for more than the bytes still allowed, so a
+    few kilobytes that would inflate to gigabytes cost at most the cap."""
+
+    def __init__(self, encoding: str) -> None:
+        self.gzip = encoding in ("gzip", "x-gzip")
+        self._d: zlib._Decompress | None = None
+        self._ended = False  # past the end of the stream: ignore the rest
+
+    def _new(self, first: bytes) -> zlib._Decompress:
+        if self.gzip:
+            return zlib.decompressobj(16 + zlib.MAX_WBITS)
+        # "deflate" should be zlib-wrapped, but servers send raw deflate too
+        # (RFC 9110 section 8.4.1.2 owns up to the confusion): read the header.
+        wrapped = len(first) >= 2 and first[0] & 0x0F == 8 and (first[0] << 8 | first[1]) % 31 == 0
+        return zlib.decompressobj(zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
+
+    def feed(self, data: bytes, room: int) -> bytes:
+        """Inflate `data`; raise BodyTooLarge past `room` bytes of output."""
+        out: list[bytes] = []
+        produced = 0
+        while data and not self._ended:
+            if self._d is None:
+                self._d = self._new(data)
+            try:
+                piece = self._d.decompress(data, room - produced + 1)
+            except zlib.error as exc:
+                raise BadEncoding(f"cannot decompress the body: {exc}") from None
+            produced += len(piece)
+            if produced > room:
+                raise BodyTooLarge
+            out.append(piece)
+            if not self._d.eof:
+                data = self._d.unconsumed_tail
+                continue
+            # gzip allows several members in a row (RFC 1952); anything else
+            # after the end (padding, junk) is ignored, as browsers do.
+            data = self._d.unused_data
+            if self.gzip and data.startswith(GZIP_MAGIC):
+                self._d = None
+            else:
+                self._ended = True
+        return b"".join(out)
+
+    def finish(self) -> None:
+        if self._d is not None and not self._d.eof:
+            raise BadEncoding("the compressed body ends early")
+
+
+def read_body(chunks: Iterable[bytes], content_encoding: str, max_bytes: int) -> bytes:
+    """The body from raw (still encoded) chunks, decoded and never more than
+    `max_bytes` at any stage. Raises BodyTooLarge or BadEncoding."""
+    stages = []
+    # Content-Encoding lists codings in the order they were applied.
+    for name in reversed([e.strip().lower() for e in content_encoding.split(",")]):
+        if name in ("", "identity"):
+            continue
+        if name not in ("gzip", "x-gzip", "deflate"):
+            raise BadEncoding(f"unsupported Content-Encoding {name!r}")
+        stages.append(_Inflater(name))
+    parts: list[bytes] = []
+    size = 0
+    for raw in chunks:
+        data = raw
+        for stage in stages:
+            data = stage.feed(data, max_bytes - size)
+        size += len(data)
+        if size > max_bytes:
+            raise BodyTooLarge
+        parts.append(data)
+    for stage in stages:
+        stage.finish()
+    return b"".join(parts)
 
 
 class Fetcher:
@@ -49,6 +150,7 @@ class Fetcher:
         user_agent: str,
         *,
         timeout: float = 30.0,
+        connect_timeout: float = 10.0,
         max_bytes: int = 10_000_000,
         per_host: int = 2,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -56,14 +158,17 @@ class Fetcher:
     ) -> None:
         self.max_bytes = max_bytes
         self.per_host = per_host
+        self.timeout = timeout
         self.clock = clock
         self._client = httpx.Client(
             headers={
                 "User-Agent": user_agent,
                 "Accept": ACCEPT,
-                "Accept-Encoding": "gzip, deflate",
+                "Accept-Encoding": ACCEPT_ENCODING,
             },
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            # httpx's read timeout is per read; the deadline in _read covers
+            # the whole answer.
+            timeout=httpx.Timeout(timeout, connect=min(timeout, connect_timeout)),
             follow_redirects=False,
             transport=transport,
             limits=httpx.Limits(max_connections=50, max_keepalive_connections=10),
@@ -75,7 +180,9 @@ class Fetcher:
         self._client.close()
 
     def _host_slot(self, url: str) -> threading.BoundedSemaphore:
-        host = urlsplit(url).netloc.lower()
+        """The semaphore of the URL's host: politeness is per machine, so
+        the port is left out (miniflux's limit per host does the same)."""
+        host = (urlsplit(url).hostname or "").lower()
         with self._hosts_lock:
             if host not in self._hosts:
                 self._hosts[host] = threading.BoundedSemaphore(self.per_host)
@@ -85,12 +192,15 @@ class Fetcher:
         self, url: str, *, etag: str | None = None, last_modified: str | None = None
     ) -> FetchResult:
         """GET `url`, following redirects, with the stored validators echoed
-        byte for byte. 301/308 on every hop is reported as `permanent_url`."""
-        headers = {}
+        byte for byte. A chain of 301/308 is reported as `permanent_url`;
+        from the first 302/303/307 on, the chain is temporary."""
+        headers: dict[bytes, bytes] = {}
+        # Validators are kept as latin-1 text so that any bytes the server
+        # sent go back exactly as they came.
         if etag:
-            headers["If-None-Match"] = etag
+            headers[b"If-None-Match"] = etag.encode("latin-1", "replace")
         if last_modified:
-            headers["If-Modified-Since"] = last_modified
+            headers[b"If-Modified-Since"] = last_modified.encode("latin-1", "replace")
         permanent: str | None = None
         all_permanent = True
         seen = {url}
@@ -99,50 +209,67 @@ class Fetcher:
             if urlsplit(current).scheme not in ("http", "https"):
                 raise FetchError(f"refusing to fetch {current!r}: not an http(s) URL")
             status, resp_headers, body = self._get_once(current, headers)
-            if status in (301, 302, 303, 307, 308) and "location" in resp_headers:
-                target = urljoin(current, resp_headers["location"])
+            if status in REDIRECTS and "location" in resp_headers:
+                target = urljoin(current, resp_headers["location"].strip())
                 if target in seen:
-                    raise FetchError(f"redirect loop at {target}", status=status)
+                    raise FetchError(f"{url}: redirect loop at {target}", status=status)
                 seen.add(target)
-                all_permanent = all_permanent and status in (301, 308)
+                all_permanent = all_permanent and status in PERMANENT
                 if all_permanent:
                     permanent = target
                 current = target
                 continue
             return self._result(current, status, resp_headers, body, permanent)
-        raise FetchError(f"more than {MAX_REDIRECTS} redirects from {url}")
+        raise FetchError(f"{url}: more than {MAX_REDIRECTS} redirects")
 
-    def _get_once(self, url: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+    def _get_once(
+        self, url: str, headers: Mapping[bytes, bytes]
+    ) -> tuple[int, dict[str, str], bytes]:
         with self._host_slot(url):
+            deadline = time.monotonic() + self.timeout
             try:
                 with self._client.stream("GET", url, headers=headers) as resp:
-                    lowered = {k.lower(): v for k, v in resp.headers.items()}
+                    lowered = _headers(resp)
                     if resp.status_code != 200:
                         return resp.status_code, lowered, b""
-                    declared = lowered.get("content-length", "")
-                    if declared.isdigit() and int(declared) > self.max_bytes:
-                        raise FetchError(
-                            f"{url}: body of {declared} bytes is over the "
-                            f"{self.max_bytes}-byte limit",
-                            status=200,
-                        )
-                    chunks: list[bytes] = []
-                    size = 0
-                    # iter_bytes decompresses: the cap holds for gzip bombs too.
-                    for chunk in resp.iter_bytes(65536):
-                        size += len(chunk)
-                        if size > self.max_bytes:
-                            raise FetchError(
-                                f"{url}: body over the {self.max_bytes}-byte limit", status=200
-                            )
-                        chunks.append(chunk)
-                    return resp.status_code, lowered, b"".join(chunks)
+                    return resp.status_code, lowered, self._read(url, resp, deadline)
+            except httpx.ConnectTimeout:
+                raise FetchError(f"{url}: no connection within {self.timeout:g}s") from None
             except httpx.TimeoutException:
-                raise FetchError(f"{url}: timed out") from None
-            except httpx.DecodingError as exc:
-                raise FetchError(f"{url}: cannot decode the body: {exc}") from None
+                raise FetchError(f"{url}: timed out after {self.timeout:g}s") from None
+            except httpx.ConnectError as exc:
+                raise FetchError(f"{url}: cannot connect: {exc}") from None
             except httpx.HTTPError as exc:
                 raise FetchError(f"{url}: {type(exc).__name__}: {exc}") from None
+
+    def _read(self, url: str, resp: httpx.Response, deadline: float) -> bytes:
+        declared = resp.headers.get("content-length", "").strip()
+        if declared.isdigit() and int(declared) > self.max_bytes and not _encoded(resp):
+            raise FetchError(
+                f"{url}: body of {declared} bytes is over the {self.max_bytes}-byte limit",
+                status=200,
+            )
+
+        def raw() -> Iterator[bytes]:
+            # iter_raw: httpx must not inflate, or a bomb is inflated whole
+            # before we see the first chunk.
+            # No chunk size: a chunk per network read, so the deadline is
+            # checked as often as a dripping server sends.
+            for chunk in resp.iter_raw():
+                if time.monotonic() > deadline:
+                    raise FetchError(
+                        f"{url}: body not complete after {self.timeout:g}s", status=200
+                    )
+                yield chunk
+
+        try:
+            return read_body(raw(), resp.headers.get("content-encoding", ""), self.max_bytes)
+        except BodyTooLarge:
+            raise FetchError(
+                f"{url}: body over the {self.max_bytes}-byte limit", status=200
+            ) from None
+        except BadEncoding as exc:
+            raise FetchError(f"{url}: {exc}", status=200) from None
 
     def _result(
         self,
@@ -153,29 +280,36 @@ class Fetcher:
         permanent: str | None,
     ) -> FetchResult:
         now = self.clock()
-        if status == 304:
+        if status in (200, 304):
             return FetchResult(
                 url=url,
-                status=304,
-                fetched_at=now,
-                headers=headers,
-                etag=headers.get("etag"),
-                last_modified=headers.get("last-modified"),
-                not_modified=True,
-                permanent_url=permanent,
-            )
-        if status == 200:
-            return FetchResult(
-                url=url,
-                status=200,
+                status=status,
                 fetched_at=now,
                 body=body,
                 headers=headers,
-                etag=headers.get("etag"),
-                last_modified=headers.get("last-modified"),
+                etag=headers.get("etag") or None,
+                last_modified=headers.get("last-modified") or None,
+                not_modified=status == 304,
                 permanent_url=permanent,
             )
-        retry_after = parse_retry_after(headers.get("retry-after"), now)
         if status == 410:
-            raise FetchError(f"{url}: 410 Gone", status=410, gone=True)
-        raise FetchError(f"{url}: HTTP {status}", status=status, retry_after=retry_after)
+            raise FetchError(f"{url}: 410 Gone, polling stopped", status=410, gone=True)
+        retry_after = parse_retry_after(headers.get("retry-after"), now)
+        reason = f"HTTP {status}"
+        if retry_after is not None:
+            reason += f", Retry-After {retry_after:g}s"
+        raise FetchError(f"{url}: {reason}", status=status, retry_after=retry_after)
+
+
+def _encoded(resp: httpx.Response) -> bool:
+    return resp.headers.get("content-encoding", "identity").strip().lower() != "identity"
+
+
+def _headers(resp: httpx.Response) -> dict[str, str]:
+    """Response headers by lower-case name, decoded as latin-1 so that a
+    validator goes back byte for byte (httpx would guess UTF-8). The first
+    of repeated headers wins."""
+    out: dict[str, str] = {}
+    for name, value in resp.headers.raw:
+        out.setdefault(name.decode("latin-1").lower(), value.decode("latin-1"))
+    return out

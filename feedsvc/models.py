@@ -159,6 +159,7 @@ class SourceRow:
     last_error: str | None
     etag: str | None
     last_modified: str | None
+    last_error_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,8 @@ def next_poll(
     if failures <= 0:
         delay = interval
     else:
-        delay = min(max_backoff, min(interval, ERROR_BASE) * 2 ** (failures - 1))
+        # The exponent is capped: 2**1100 does not fit in a float.
+        delay = min(max_backoff, min(interval, ERROR_BASE) * 2.0 ** min(failures - 1, 64))
     delay += delay * jitter * jitter_fraction(key, now)
     if retry_after is not None:
         delay = max(delay, min(retry_after, max_backoff))

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from feedsvc import local
+from feedsvc import charset, local
 from feedsvc.config import FeedSettings, Settings
 from feedsvc.errors import FeedsvcError, FetchError, ParseError
 from feedsvc.extract import EXTRACTOR, extract_article
@@ -61,17 +61,8 @@ def is_url(locator: str) -> bool:
 
 
 def decode_html(result: FetchResult) -> str:
-    charset = None
-    for part in result.headers.get("content-type", "").split(";")[1:]:
-        name, _, value = part.partition("=")
-        if name.strip().lower() == "charset":
-            charset = value.strip().strip("\"'")
-    if charset:
-        try:
-            return result.body.decode(charset)
-        except (LookupError, UnicodeDecodeError):
-            pass
-    return local.decode(result.body)
+    """A fetched page as text: charset from the header, a BOM or the page."""
+    return charset.decode_html(result.body, result.headers.get("content-type"))
 
 
 @dataclass(frozen=True)
@@ -97,6 +88,7 @@ class Updater:
         self.fetcher = fetcher or Fetcher(
             settings.user_agent,
             timeout=settings.fetch.timeout,
+            connect_timeout=settings.fetch.connect_timeout,
             max_bytes=settings.fetch.max_bytes,
             per_host=settings.scheduler.per_host,
             clock=clock,

@@ -606,6 +606,7 @@ class Store:
                     last_error=r.last_error,
                     etag=r.etag,
                     last_modified=r.last_modified,
+                    last_error_at=r.last_error_at,
                 )
                 for r in conn.execute(q)
             ]

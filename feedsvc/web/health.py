@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from flask import Blueprint, Response, jsonify
 
+from feedsvc.models import SourceRow
 from feedsvc.web import state
 
 bp = Blueprint("health", __name__)
@@ -22,15 +26,25 @@ def healthz() -> tuple[Response, int]:
         status="ok",
         database="ok",
         sources=len([r for r in rows if r.active]),
-        failing=[
-            {
-                "feed": r.feed,
-                "source": r.locator,
-                "failures": r.failures,
-                "gone": r.gone,
-                "last_error": r.last_error,
-                "next_poll_at": r.next_poll_at.isoformat(),
-            }
-            for r in failing
-        ],
+        failing=[_failing(r) for r in failing],
     ), 200
+
+
+def _failing(r: SourceRow) -> dict[str, Any]:
+    """A source in trouble: what went wrong, how often in a row, when it is
+    tried next (never, once the upstream said 410 Gone)."""
+    return {
+        "feed": r.feed,
+        "source": r.locator,
+        "url": r.url,
+        "failures": r.failures,
+        "gone": r.gone,
+        "last_error": r.last_error,
+        "last_error_at": _iso(r.last_error_at),
+        "last_success_at": _iso(r.last_success_at),
+        "next_poll_at": None if r.gone else _iso(r.next_poll_at),
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
