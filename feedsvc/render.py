@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
@@ -59,6 +59,14 @@ class Links:
 
     def feed(self, name: str, ext: str = "atom") -> str:
         return f"{self.base_url}/feeds/{name}.{ext}"
+
+    def feed_page(self, name: str, *, before: str | None = None, after: str | None = None) -> str:
+        """A page of /feeds/NAME.atom (RFC 5005 section 3) by keyset cursor."""
+        if before is not None:
+            return f"{self.feed(name)}?before={before}"
+        if after is not None:
+            return f"{self.feed(name)}?after={after}"
+        return self.feed(name)
 
     def revisions(self, name: str) -> str:
         return f"{self.base_url}/feeds/{name}/revisions.atom"
@@ -110,6 +118,41 @@ def _append_links(parent: Any, links: list[dict[str, str]], before: str) -> None
         el = etree.SubElement(parent, "link", attrs)
         if anchor is not None:
             anchor.addprevious(el)
+
+
+@dataclass(frozen=True)
+class Page:
+    """Where a document sits in a paged feed (RFC 5005 section 3): `first`
+    is the subscription document, `next` older entries, `previous` newer."""
+
+    self_url: str
+    first: str
+    next: str | None = None
+    previous: str | None = None
+
+    def links(self) -> list[dict[str, str]]:
+        rels = [("first", self.first), ("previous", self.previous), ("next", self.next)]
+        return [
+            {"rel": rel, "type": "application/atom+xml", "href": href}
+            for rel, href in rels
+            if href is not None
+        ]
+
+
+def cursor(view: EntryView) -> str:
+    """The keyset position of an entry in a feed's order, for page URLs:
+    its update time in microseconds since the epoch, then its id."""
+    at = view.article.updated_at.astimezone(UTC)
+    micros = (at - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+    return f"{micros}-{view.article.id}"
+
+
+def parse_cursor(value: str) -> tuple[datetime, str]:
+    """The inverse of cursor(); ValueError on anything else."""
+    micros, sep, aid = value.partition("-")
+    if not sep or not micros.isdigit() or not aid.isalnum() or len(aid) > 32 or len(micros) > 18:
+        raise ValueError(f"{value!r} is not a page cursor")
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=int(micros)), aid
 
 
 def history_html(view: EntryView, links: Links) -> str:
@@ -203,6 +246,11 @@ def article_entry(fg: FeedGenerator, view: EntryView, links: Links) -> FeedEntry
     return fe
 
 
+def hub_links(hub: str | None) -> list[dict[str, str]]:
+    """WebSub discovery: the hub beside rel=self, which every feed has."""
+    return [{"rel": "hub", "href": hub}] if hub else []
+
+
 def feed_atom(
     name: str,
     title: str,
@@ -210,15 +258,23 @@ def feed_atom(
     links: Links,
     *,
     updated: datetime | None = None,
+    page: Page | None = None,
+    hub: str | None = None,
     extra_links: Sequence[dict[str, str]] = (),
 ) -> bytes:
-    """/feeds/NAME.atom: one entry per article, newest update first."""
+    """/feeds/NAME.atom: one entry per article, newest update first; with
+    `page`, one page of the paged feed (RFC 5005 section 3), its own URL as
+    rel=self. Feed `updated` is the newest entry's, so an archive page's
+    bytes change only when its own entries do."""
     newest = max((whole_seconds(v.latest.seen_at) for v in views), default=None)
-    fg = _new_feed(
-        feed_id(name), title, links.feed(name), links.index(), newest or updated or EPOCH, links
-    )
+    self_url = page.self_url if page else links.feed(name)
+    fg = _new_feed(feed_id(name), title, self_url, links.index(), newest or updated or EPOCH, links)
     fg.subtitle(f"{title}: articles with their update history")
-    fg.feedsvc_links.links = list(extra_links)
+    fg.feedsvc_links.links = [
+        *(page.links() if page else []),
+        *hub_links(hub),
+        *extra_links,
+    ]
     for view in views:
         article_entry(fg, view, links)
     return bytes(fg.atom_str(pretty=False))
@@ -313,7 +369,13 @@ def revision_entry(fg: FeedGenerator, view: RevisionView, links: Links, content:
 
 
 def revisions_atom(
-    name: str, title: str, views: Sequence[RevisionView], links: Links, *, updated: datetime | None
+    name: str,
+    title: str,
+    views: Sequence[RevisionView],
+    links: Links,
+    *,
+    updated: datetime | None,
+    hub: str | None = None,
 ) -> bytes:
     """/feeds/NAME/revisions.atom: one entry per revision, newest first, for
     readers that show an updated entry only once."""
@@ -327,12 +389,19 @@ def revisions_atom(
         links,
     )
     fg.subtitle(f"{title}: one entry per revision, with what changed")
+    fg.feedsvc_links.links = hub_links(hub)
     for view in views:
         revision_entry(fg, view, links, revision_content(view, links))
     return bytes(fg.atom_str(pretty=False))
 
 
-def article_atom(article: ArticleRow, history: Sequence[VersionRow], links: Links) -> bytes:
+def article_atom(
+    article: ArticleRow,
+    history: Sequence[VersionRow],
+    links: Links,
+    *,
+    hub: str | None = None,
+) -> bytes:
     """/articles/ID.atom: one entry per version of one article, newest first;
     each entry carries the version's full text. `history` is oldest first."""
     published = [v for v in history if not v.suspect]
@@ -346,6 +415,7 @@ def article_atom(article: ArticleRow, history: Sequence[VersionRow], links: Link
         links,
     )
     fg.subtitle(f"Every version of {title}")
+    fg.feedsvc_links.links = hub_links(hub)
     previous: VersionRow | None = None
     entries: list[tuple[RevisionView, str]] = []
     for v in published:

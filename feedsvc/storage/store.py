@@ -49,6 +49,7 @@ from feedsvc.models import (
     SourceRow,
     VersionRow,
 )
+from feedsvc.storage.serials import SerialReader
 from feedsvc.storage.tables import articles, events, feed_state, raws, sources, versions
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -100,6 +101,7 @@ class Store:
     def __init__(self, url: str, *, migrate: bool = True) -> None:
         self.url = url
         self.engine = create_db_engine(url)
+        self._serials: SerialReader | None = None
         if migrate:
             self.migrate()
 
@@ -108,7 +110,16 @@ class Store:
         return self.engine.dialect.name
 
     def close(self) -> None:
+        if self._serials is not None:
+            self._serials.close()
         self.engine.dispose()
+
+    @property
+    def serials(self) -> SerialReader:
+        """The per-request change lookup of web nodes (see serials.py)."""
+        if self._serials is None:
+            self._serials = SerialReader(self.url)
+        return self._serials
 
     def migrate(self) -> None:
         """Bring the schema to the newest migration; safe to run from many
@@ -633,6 +644,46 @@ class Store:
             ).all()
             return self._entry_views(conn, rows)
 
+    def feed_page(
+        self,
+        feed: str,
+        limit: int,
+        *,
+        before: tuple[datetime, str] | None = None,
+        after: tuple[datetime, str] | None = None,
+    ) -> tuple[list[EntryView], bool]:
+        """One page of the feed in its order (newest update first, then id),
+        by keyset: the `limit` articles just older than `before`, or just
+        newer than `after`. A page so defined keeps its boundaries when an
+        article elsewhere gets a new version (it only leaves its old page).
+        Returns the page and whether there are more beyond it (older ones
+        for `before` and the first page, newer ones for `after`)."""
+        live = and_(articles.c.feed == feed, articles.c.latest_version > 0)
+        q = select(articles)
+        if after is not None:
+            at, aid = after
+            newer = or_(
+                articles.c.updated_at > at, and_(articles.c.updated_at == at, articles.c.id < aid)
+            )
+            q = q.where(and_(live, newer)).order_by(articles.c.updated_at, articles.c.id.desc())
+        else:
+            q = q.where(live).order_by(articles.c.updated_at.desc(), articles.c.id)
+            if before is not None:
+                at, aid = before
+                q = q.where(
+                    or_(
+                        articles.c.updated_at < at,
+                        and_(articles.c.updated_at == at, articles.c.id > aid),
+                    )
+                )
+        with self.engine.connect() as conn:
+            rows = list(conn.execute(q.limit(limit + 1)).all())
+            more = len(rows) > limit
+            del rows[limit:]
+            if after is not None:
+                rows.reverse()
+            return self._entry_views(conn, rows), more
+
     def count_articles(self, feed: str) -> int:
         with self.engine.connect() as conn:
             return int(
@@ -653,14 +704,21 @@ class Store:
                 .order_by(versions.c.article_id, versions.c.number)
             ):
                 history[v.article_id].append(_version_row(v))
-        views = []
-        for r in rows:
-            published = [v for v in history[r.id] if not v.suspect]
-            if not published:
-                continue
-            latest = self.version(r.id, published[-1].number, conn=conn)
-            views.append(EntryView(_article_row(r), latest, tuple(published)))
-        return views
+        published = {aid: [v for v in vs if not v.suspect] for aid, vs in history.items()}
+        wanted = [(aid, vs[-1].number) for aid, vs in published.items() if vs]
+        latest: dict[str, VersionRow] = {}
+        for chunk in _chunks(wanted):
+            for v in conn.execute(
+                select(*_META_COLUMNS, versions.c.text, versions.c.html).where(
+                    tuple_(versions.c.article_id, versions.c.number).in_(chunk)
+                )
+            ):
+                latest[v.article_id] = _version_row(v)
+        return [
+            EntryView(_article_row(r), latest[r.id], tuple(published[r.id]))
+            for r in rows
+            if r.id in latest
+        ]
 
     def feed_revisions(self, feed: str, limit: int) -> list[RevisionView]:
         """The feed's newest versions across all its articles, newest first,

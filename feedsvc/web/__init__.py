@@ -21,6 +21,7 @@ class WebState:
         self.store = store
         self.links = Links(settings.service.base_url)
         self.cache = RenderCache()
+        self.feeds = {feed.name: feed for feed in settings.feeds}
 
 
 def state() -> WebState:

@@ -1,85 +1,151 @@
-"""Feed documents: /feeds/NAME.atom, .rss, /feeds/NAME/revisions.atom,
-/articles/ID.atom and /feeds.opml."""
+"""Feed documents: /feeds/NAME.atom (paged, RFC 5005), .rss,
+/feeds/NAME/revisions.atom, /articles/ID.atom and /feeds.opml.
+
+The hot path of the whole service: a popular feed is polled by thousands of
+readers, so a request costs one dictionary lookup, one feed_state read and
+the bytes rendered when the feed last changed.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort
+from collections.abc import Callable, Hashable
+from typing import Any
+
+from flask import Blueprint, Response, abort, request
 
 from feedsvc.config import FeedSettings
-from feedsvc.render import article_atom, feed_atom, feed_rss, opml, revisions_atom
+from feedsvc.render import (
+    Page,
+    article_atom,
+    cursor,
+    feed_atom,
+    feed_rss,
+    opml,
+    parse_cursor,
+    revisions_atom,
+)
+from feedsvc.storage.serials import as_utc
 from feedsvc.web import state
+from feedsvc.web.cache import Rendered
 from feedsvc.web.responses import send
 
 bp = Blueprint("feeds", __name__)
 
-ATOM = "application/atom+xml"
-RSS = "application/rss+xml"
-OPML = "text/x-opml"
+ATOM = "application/atom+xml; charset=utf-8"
+RSS = "application/rss+xml; charset=utf-8"
+OPML = "text/x-opml; charset=utf-8"
 
 
 def _feed(name: str) -> FeedSettings:
-    try:
-        return state().settings.feed(name)
-    except KeyError:
+    feed = state().feeds.get(name)
+    if feed is None:
         abort(404)
+    return feed
+
+
+def _serve(
+    slot: Hashable, feed: str, content_type: str, render: Callable[[Any], bytes]
+) -> Response:
+    """Answer from the rendering of `slot` as of the feed's latest change;
+    `render(changed_at)` makes the bytes when there is none yet."""
+    st = state()
+    serial, changed_at = st.store.serials.read(feed)
+
+    def make() -> Rendered:
+        modified = as_utc(changed_at)
+        return Rendered(render(modified), content_type, modified)
+
+    rendered = st.cache.get(slot, serial, make)
+    assert rendered is not None
+    return send(rendered, st.settings.service.cache_max_age)
 
 
 @bp.get("/feeds/<name>.atom")
 def atom(name: str) -> Response:
     st = state()
     feed = _feed(name)
-    serial, changed_at = st.store.feed_serial(name)
-    per_page = st.settings.service.entries_per_page
+    before = request.args.get("before")
+    after = request.args.get("after")
+    if before is not None and after is not None:
+        abort(400, description="a page is either before= or after= a cursor, not both")
 
-    def render() -> bytes:
-        views = st.store.feed_entries(name, per_page)
-        return feed_atom(name, feed.title, views, st.links, updated=changed_at)
+    def render(changed_at: Any) -> bytes:
+        links = st.links
+        try:
+            keyset_before = parse_cursor(before) if before is not None else None
+            keyset_after = parse_cursor(after) if after is not None else None
+        except ValueError as exc:
+            abort(400, description=str(exc))
+        views, more = st.store.feed_page(
+            name, st.settings.service.entries_per_page, before=keyset_before, after=keyset_after
+        )
+        first = links.feed(name)
+        older = newer = None
+        if views:
+            if more or keyset_after is not None:
+                older = links.feed_page(name, before=cursor(views[-1]))
+            if keyset_before is not None or (keyset_after is not None and more):
+                newer = links.feed_page(name, after=cursor(views[0]))
+        elif keyset_before is not None or keyset_after is not None:
+            newer = first  # past either end: back to the start
+        page = Page(
+            self_url=links.feed_page(name, before=before, after=after),
+            first=first,
+            next=older,
+            previous=newer,
+        )
+        return feed_atom(
+            name,
+            feed.title,
+            views,
+            links,
+            updated=changed_at,
+            page=page,
+            hub=st.settings.service.hub,
+        )
 
-    rendered = st.cache.get(("atom", name, serial), render, ATOM, changed_at)
-    return send(rendered, st.settings.service.cache_max_age)
+    return _serve(("atom", name, before, after), name, ATOM, render)
 
 
 @bp.get("/feeds/<name>.rss")
 def rss(name: str) -> Response:
     st = state()
     feed = _feed(name)
-    serial, changed_at = st.store.feed_serial(name)
     per_page = st.settings.service.entries_per_page
 
-    def render() -> bytes:
+    def render(changed_at: Any) -> bytes:
         return feed_rss(name, feed.title, st.store.feed_entries(name, per_page), st.links)
 
-    rendered = st.cache.get(("rss", name, serial), render, RSS, changed_at)
-    return send(rendered, st.settings.service.cache_max_age)
+    return _serve(("rss", name), name, RSS, render)
 
 
 @bp.get("/feeds/<name>/revisions.atom")
 def revisions(name: str) -> Response:
     st = state()
     feed = _feed(name)
-    serial, changed_at = st.store.feed_serial(name)
     per_page = st.settings.service.entries_per_page
 
-    def render() -> bytes:
+    def render(changed_at: Any) -> bytes:
         views = st.store.feed_revisions(name, per_page)
-        return revisions_atom(name, feed.title, views, st.links, updated=changed_at)
+        return revisions_atom(
+            name, feed.title, views, st.links, updated=changed_at, hub=st.settings.service.hub
+        )
 
-    rendered = st.cache.get(("revisions", name, serial), render, ATOM, changed_at)
-    return send(rendered, st.settings.service.cache_max_age)
+    return _serve(("revisions", name), name, ATOM, render)
 
 
 @bp.get("/articles/<aid>.atom")
 def article(aid: str) -> Response:
     st = state()
     row = st.store.article(aid)  # NotFound -> 404
-    serial, _ = st.store.feed_serial(row.feed)
 
-    def render() -> bytes:
-        return article_atom(row, st.store.versions(aid, full=True), st.links)
+    def render(changed_at: Any) -> bytes:
+        return article_atom(
+            row, st.store.versions(aid, full=True), st.links, hub=st.settings.service.hub
+        )
 
-    # Keyed by the feed's serial: any change in the feed may be this article's.
-    rendered = st.cache.get(("article", aid, serial), render, ATOM, row.updated_at)
-    return send(rendered, st.settings.service.cache_max_age)
+    # Tied to the feed's serial: any change in the feed may be this article's.
+    return _serve(("article", aid), row.feed, ATOM, render)
 
 
 @bp.get("/feeds.opml")
@@ -88,5 +154,6 @@ def feeds_opml() -> Response:
     feeds = [(f.name, f.title) for f in st.settings.feeds]
     # Only the config decides this document, and it cannot change while the
     # process runs, so one rendering serves until restart.
-    rendered = st.cache.get(("opml",), lambda: opml(feeds, st.links), OPML, None)
+    rendered = st.cache.get(("opml",), 0, lambda: Rendered(opml(feeds, st.links), OPML, None))
+    assert rendered is not None
     return send(rendered, st.settings.service.cache_max_age)

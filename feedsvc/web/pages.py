@@ -7,11 +7,13 @@ import difflib
 from flask import Blueprint, Response, abort, render_template
 
 from feedsvc.web import state
+from feedsvc.web.responses import cached
 
 bp = Blueprint("pages", __name__)
 
 
 @bp.get("/")
+@cached()
 def index() -> str:
     st = state()
     feeds = []
@@ -21,6 +23,7 @@ def index() -> str:
 
 
 @bp.get("/articles/<aid>")
+@cached()
 def article(aid: str) -> str:
     st = state()
     view = st.store.entry_view(aid)
@@ -28,6 +31,7 @@ def article(aid: str) -> str:
 
 
 @bp.get("/articles/<aid>/versions/<int:number>")
+@cached()
 def version(aid: str, number: int) -> str:
     st = state()
     return render_template(
@@ -39,12 +43,14 @@ def version(aid: str, number: int) -> str:
 
 
 @bp.get("/articles/<aid>/versions/<int:number>.txt")
+@cached()
 def version_text(aid: str, number: int) -> Response:
     v = state().store.version(aid, number)
-    return Response(f"{v.title}\n\n{v.text}\n", mimetype="text/plain")
+    return Response(f"{v.title}\n\n{v.text}\n", content_type="text/plain; charset=utf-8")
 
 
 @bp.get("/articles/<aid>/diff/<int:a>...<int:b>")
+@cached()
 def diff(aid: str, a: int, b: int) -> str:
     st = state()
     if a == b:

@@ -1,0 +1,112 @@
+"""The cheapest possible "has this feed changed?" lookup, for every request.
+
+A web node answers each request for a feed from bytes rendered earlier, but
+another process (a worker, `feedsvc poll`) may have committed a new version
+since. feed_state.serial is bumped in the same transaction as every change,
+so one indexed primary-key read tells a web node whether its rendering is
+still current. That read is on the hot path of every request, so it skips
+SQLAlchemy's statement machinery and the connection pool: each thread keeps
+one DBAPI connection in autocommit mode (a fresh snapshot per read, never an
+idle transaction) and runs one precompiled statement on it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.pool import NullPool
+
+_ONE = "SELECT serial, changed_at FROM feed_state WHERE feed = {p}"
+# Serials only grow, so their sum changes whenever any feed changes: the
+# version of data that spans feeds (the index page, the OPML list).
+_ALL = "SELECT COALESCE(SUM(serial), 0), MAX(changed_at) FROM feed_state"
+
+
+def as_utc(value: Any) -> datetime | None:
+    """A timestamp as the DBAPI returns it (naive text on SQLite, aware on
+    PostgreSQL) -> aware UTC."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    assert isinstance(value, datetime)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class SerialReader:
+    """read(feed) -> (serial, changed_at); read(None) covers every feed.
+    changed_at comes back raw (see as_utc): converting it costs more than
+    the read itself, and only a cache miss needs it."""
+
+    def __init__(self, url: str) -> None:
+        # A pool-less engine of our own: the pool of the Store is for real
+        # queries, and parking a connection per web thread there would
+        # starve them.
+        sqlite = url.startswith("sqlite")
+        self._engine: Engine = create_engine(
+            url,
+            poolclass=NullPool,
+            # close() may run on another thread than the one that opened.
+            connect_args={"check_same_thread": False} if sqlite else {},
+        )
+        self._sqlite = sqlite
+        param = "?" if self._sqlite else "%s"
+        self._one = _ONE.format(p=param)
+        self._local = threading.local()
+        self._opened: list[Any] = []
+        self._lock = threading.Lock()
+
+    def _connection(self) -> Any:
+        conn: Any = getattr(self._local, "conn", None)
+        if conn is None:
+            proxy = self._engine.raw_connection()
+            conn = proxy.dbapi_connection
+            proxy.detach()  # ours for this thread's life, not the pool's
+            if self._sqlite:
+                conn.execute("PRAGMA busy_timeout=30000")
+            else:
+                conn.autocommit = True
+            self._local.conn = conn
+            with self._lock:
+                self._opened.append(conn)
+        return conn
+
+    def read(self, feed: str | None) -> tuple[int, Any]:
+        for attempt in (1, 2):
+            conn = self._connection()
+            try:
+                cur = conn.cursor()
+                if feed is None:
+                    cur.execute(_ALL)
+                else:
+                    cur.execute(self._one, (feed,))
+                row = cur.fetchone()
+                cur.close()
+                return (int(row[0]), row[1]) if row else (0, None)
+            except Exception:
+                # A dropped connection (database restarted): open a new one
+                # once, then let the error reach the caller.
+                self._forget(conn)
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _forget(self, conn: Any) -> None:
+        self._local.conn = None
+        with self._lock:
+            if conn in self._opened:
+                self._opened.remove(conn)
+        with contextlib.suppress(Exception):
+            conn.close()
+
+    def close(self) -> None:
+        with self._lock:
+            opened, self._opened = self._opened, []
+        for conn in opened:
+            with contextlib.suppress(Exception):
+                conn.close()
+        self._engine.dispose()
