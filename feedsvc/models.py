@@ -217,3 +217,18 @@ class RevisionView:
     article: ArticleRow
     version: VersionRow
     previous: VersionRow | None
+
+
+@dataclass(frozen=True)
+class FeedStats:
+    """Counts behind /metrics for one feed."""
+
+    feed: str
+    sources: int
+    failing: int
+    gone: int
+    articles: int
+    developing: int
+    versions: int
+    suspect: int
+    last_change: datetime | None

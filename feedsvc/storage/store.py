@@ -23,6 +23,7 @@ from sqlalchemy import (
     Row,
     Table,
     and_,
+    case,
     create_engine,
     event,
     func,
@@ -43,6 +44,7 @@ from feedsvc.models import (
     ArticleRow,
     EntryView,
     Evidence,
+    FeedStats,
     LatestVersion,
     RevisionView,
     SourceForUpdate,
@@ -621,6 +623,61 @@ class Store:
                 )
                 for r in conn.execute(q)
             ]
+
+    def feed_stats(self) -> list[FeedStats]:
+        """Per-feed counts for /metrics: cheap aggregate queries."""
+        stats: dict[str, dict[str, Any]] = {}
+
+        def row(feed: str) -> dict[str, Any]:
+            return stats.setdefault(
+                feed,
+                {
+                    "sources": 0,
+                    "failing": 0,
+                    "gone": 0,
+                    "articles": 0,
+                    "developing": 0,
+                    "versions": 0,
+                    "suspect": 0,
+                    "last_change": None,
+                },
+            )
+
+        with self.engine.connect() as conn:
+            for r in conn.execute(
+                select(
+                    sources.c.feed,
+                    func.count(),
+                    func.sum(case((sources.c.failures > 0, 1), else_=0)),
+                    func.sum(case((sources.c.gone.is_(True), 1), else_=0)),
+                )
+                .where(sources.c.active.is_(True))
+                .group_by(sources.c.feed)
+            ):
+                row(r[0]).update(sources=r[1], failing=r[2] or 0, gone=r[3] or 0)
+            for r in conn.execute(
+                select(
+                    articles.c.feed,
+                    func.count(),
+                    func.sum(case((articles.c.developing.is_(True), 1), else_=0)),
+                )
+                .where(articles.c.latest_version > 0)
+                .group_by(articles.c.feed)
+            ):
+                row(r[0]).update(articles=r[1], developing=r[2] or 0)
+            for r in conn.execute(
+                select(
+                    articles.c.feed,
+                    func.count(),
+                    func.sum(case((versions.c.suspect.is_(True), 1), else_=0)),
+                )
+                .select_from(versions.join(articles, articles.c.id == versions.c.article_id))
+                .group_by(articles.c.feed)
+            ):
+                row(r[0]).update(versions=r[1], suspect=r[2] or 0)
+            for r in conn.execute(select(feed_state.c.feed, feed_state.c.changed_at)):
+                row(r[0])["last_change"] = r[1]
+        return [FeedStats(feed=name, **values) for name, values in sorted(stats.items())]
 
     def feed_serial(self, feed: str) -> tuple[int, datetime | None]:
         """The feed's change counter and time: cheap, for cache validation."""

@@ -35,11 +35,12 @@ def create_app(settings: Settings, store: Store | None = None) -> Flask:
     app = Flask(__name__)
     app.config["JSON_SORT_KEYS"] = False
     app.extensions["feedsvc"] = WebState(settings, store or Store(settings.service.database))
-    from feedsvc.web import feeds, health, pages
+    from feedsvc.web import feeds, health, metrics, pages
 
     app.register_blueprint(feeds.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(health.bp)
+    metrics.init_app(app)
 
     @app.errorhandler(NotFound)
     def _not_found(exc: NotFound) -> Any:
