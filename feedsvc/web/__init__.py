@@ -34,6 +34,9 @@ def state() -> WebState:
 def create_app(settings: Settings, store: Store | None = None) -> Flask:
     app = Flask(__name__)
     app.config["JSON_SORT_KEYS"] = False
+    # Block tags leave no blank lines behind in the HTML.
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
     app.extensions["feedsvc"] = WebState(settings, store or Store(settings.service.database))
     from feedsvc.web import feeds, health, metrics, pages
 

@@ -1,44 +1,195 @@
-"""HTML pages: the index, an article's timeline, a version, a diff."""
+"""HTML pages and plain formats for people reading revisions: the index, an
+article's timeline, one version as it was, a diff between two versions.
+
+Every page is rendered once per change of the data (responses.cached) and
+answers conditional requests. Article HTML goes through
+text.sanitize_html on its way to the page, whatever the store holds.
+"""
 
 from __future__ import annotations
 
-import difflib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
-from flask import Blueprint, Response, abort, render_template
+from flask import Blueprint, Response, abort, current_app, render_template, request
+from werkzeug.exceptions import MethodNotAllowed
+from werkzeug.exceptions import NotFound as RouteNotFound
+from werkzeug.routing import RequestRedirect
 
+from feedsvc import diff as diffs
+from feedsvc.config import FeedSettings
+from feedsvc.errors import NotFound
+from feedsvc.models import ArticleRow, EntryView, VersionRow
+from feedsvc.text import sanitize_html
 from feedsvc.web import state
 from feedsvc.web.responses import cached
 
 bp = Blueprint("pages", __name__)
+
+# How many articles per feed the index looks at; the latest revisions across
+# all feeds are among the latest revisions of these.
+INDEX_ARTICLES = 20
+INDEX_REVISIONS = 20
+_RANGE = re.compile(r"(\d+)\.\.\.(\d+)(\.diff)?")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One version on an article's timeline, with the diff that led to it."""
+
+    version: VersionRow
+    previous: VersionRow | None
+    diff: diffs.TextDiff | None
+
+
+@dataclass(frozen=True)
+class Revision:
+    """A row of the index's "latest revisions"."""
+
+    article: ArticleRow
+    version: VersionRow
+    previous_title: str | None
+
+
+def feed_links(feed: str | None = None, article: str | None = None) -> list[tuple[str, str]]:
+    """(title, URL) of the Atom documents a page is about, for
+    <link rel="alternate"> discovery: only the ones this app serves."""
+    st = state()
+    links = st.links
+    candidates: list[tuple[str, str]] = []
+    if article is not None:
+        candidates.append(("This article's versions", links.article_feed(article)))
+    names = [feed] if feed else [f.name for f in st.settings.feeds]
+    for name in names:
+        title = st.settings.feed(name).title
+        candidates.append((title, links.feed(name)))
+        candidates.append((f"{title}: every revision", links.revisions(name)))
+    return [(title, url) for title, url in candidates if _served(url)]
+
+
+def _served(url: str) -> bool:
+    """Does a GET of this URL (under base_url) reach one of our views?"""
+    base = state().settings.service.base_url
+    if not url.startswith(base):
+        return False
+    adapter = current_app.url_map.bind("localhost")
+    try:
+        endpoint, _ = adapter.match(url[len(base) :] or "/", method="GET")
+    except RequestRedirect:
+        return True
+    except (RouteNotFound, MethodNotAllowed):
+        return False
+    # /articles/ID.atom falls through to the article page when no feed view
+    # claims it: a page is never a feed.
+    return not str(endpoint).startswith("pages.")
+
+
+@bp.app_template_global("diff_paragraph")
+def _diff_paragraph(p: diffs.ParagraphDiff) -> str:
+    return diffs.paragraph_html(p)
+
+
+@bp.app_template_global("diff_title")
+def _diff_title(d: diffs.TextDiff) -> str:
+    return diffs.title_html(d)
+
+
+@bp.app_template_filter("when")
+def _when(value: datetime) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+@bp.app_template_filter("safe_html")
+def _safe_html(value: str) -> str:
+    return sanitize_html(value)
 
 
 @bp.get("/")
 @cached()
 def index() -> str:
     st = state()
-    feeds = []
-    for feed in st.settings.feeds:
-        feeds.append((feed, st.store.feed_entries(feed.name, 10)))
-    return render_template("index.html", feeds=feeds, links=st.links)
+    feeds = [(f, st.store.feed_entries(f.name, INDEX_ARTICLES)) for f in st.settings.feeds]
+    views = [view for _, feed_views in feeds for view in feed_views]
+    developing = sorted(
+        (v for v in views if v.article.developing), key=lambda v: v.latest.seen_at, reverse=True
+    )
+    return render_template(
+        "index.html",
+        feeds=feeds,
+        developing=developing,
+        revisions=_latest_revisions(views),
+        links=st.links,
+        feed_links=feed_links(),
+        titles={f.name: f.title for f in st.settings.feeds},
+    )
+
+
+def _latest_revisions(views: Sequence[EntryView]) -> list[Revision]:
+    found = []
+    for view in views:
+        previous: VersionRow | None = None
+        for v in view.history:
+            found.append(Revision(view.article, v, previous.title if previous else None))
+            previous = v
+    found.sort(key=lambda r: r.version.seen_at, reverse=True)
+    return found[:INDEX_REVISIONS]
 
 
 @bp.get("/articles/<aid>")
 @cached()
 def article(aid: str) -> str:
     st = state()
-    view = st.store.entry_view(aid)
-    return render_template("article.html", view=view, links=st.links, events=st.store.events(aid))
+    row = st.store.article(aid)
+    versions = st.store.versions(aid, full=True)
+    if not versions:
+        raise NotFound(f"no article {aid!r}")
+    latest = next((v for v in reversed(versions) if not v.suspect), versions[-1])
+    return render_template(
+        "article.html",
+        article=row,
+        latest=latest,
+        steps=list(reversed(_timeline(versions))),
+        events=st.store.events(aid),
+        feed=_feed(row.feed),
+        links=st.links,
+        feed_links=_article_feed_links(row),
+    )
+
+
+def _feed(name: str) -> FeedSettings | None:
+    return next((f for f in state().settings.feeds if f.name == name), None)
+
+
+def _article_feed_links(row: ArticleRow) -> list[tuple[str, str]]:
+    return feed_links(row.feed if _feed(row.feed) else None, row.id)
+
+
+def _timeline(versions: Sequence[VersionRow]) -> list[Step]:
+    steps = []
+    previous: VersionRow | None = None
+    for v in versions:
+        d = None
+        if previous is not None:
+            d = diffs.diff_texts(previous.title, previous.text, v.title, v.text)
+        steps.append(Step(v, previous, d))
+        previous = v
+    return steps
 
 
 @bp.get("/articles/<aid>/versions/<int:number>")
 @cached()
 def version(aid: str, number: int) -> str:
     st = state()
+    row = st.store.article(aid)
     return render_template(
         "version.html",
-        article=st.store.article(aid),
+        article=row,
         version=st.store.version(aid, number),
+        latest_number=row.latest_version,
         links=st.links,
+        feed_links=_article_feed_links(row),
     )
 
 
@@ -49,21 +200,39 @@ def version_text(aid: str, number: int) -> Response:
     return Response(f"{v.title}\n\n{v.text}\n", content_type="text/plain; charset=utf-8")
 
 
-@bp.get("/articles/<aid>/diff/<int:a>...<int:b>")
+@bp.get("/articles/<aid>/diff/<spec>")
 @cached()
-def diff(aid: str, a: int, b: int) -> str:
+def diff(aid: str, spec: str) -> str | Response:
     st = state()
-    if a == b:
-        abort(400, description="a diff needs two different versions")
+    row = st.store.article(aid)
+    a, b, as_text = _parse_range(spec)
     old, new = st.store.version(aid, a), st.store.version(aid, b)
-    lines = difflib.unified_diff(
-        old.text.split("\n\n"), new.text.split("\n\n"), f"version {a}", f"version {b}", lineterm=""
-    )
+    if as_text:
+        body = diffs.unified(
+            old.title, old.text, new.title, new.text, f"version {a}", f"version {b}"
+        )
+        return Response(body, content_type="text/x-diff; charset=utf-8")
+    view = "side" if request.args.get("view") == "side" else "inline"
+    d = diffs.diff_texts(old.title, old.text, new.title, new.text)
     return render_template(
         "diff.html",
-        article=st.store.article(aid),
+        article=row,
         old=old,
         new=new,
-        lines=list(lines),
+        diff=d,
+        view=view,
+        rows=diffs.side_by_side(d) if view == "side" else [],
         links=st.links,
+        feed_links=_article_feed_links(row),
     )
+
+
+def _parse_range(spec: str) -> tuple[int, int, bool]:
+    """ "A...B" or "A...B.diff": two version numbers, older first."""
+    m = _RANGE.fullmatch(spec)
+    if m is None:
+        abort(400, description=f"{spec!r} is not a version range like 1...2")
+    a, b = int(m.group(1)), int(m.group(2))
+    if a < 1 or a >= b:
+        abort(400, description=f"{spec!r}: the range must go from an older version to a newer one")
+    return a, b, bool(m.group(3))

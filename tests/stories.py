@@ -1,0 +1,95 @@
+"""A developing story told in five versions, written to a local folder and
+polled into a real store, for the page, crawl, CLI and browser tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from feedsvc.config import Settings
+from feedsvc.models import ArticleRow
+from feedsvc.storage import Store
+from feedsvc.update import Updater
+from feedsvc.web import create_app
+
+P1 = (
+    "Engineers closed the Harbour Bridge early on Tuesday after an overnight inspection "
+    "found cracks in a steel beam of the main span."
+)
+P2 = "Ferries will run every ten minutes in both directions until further notice."
+P3 = (
+    "On Wednesday the city said two more cracks had been found and that the bridge would "
+    "stay closed for at least a month while a temporary support is built."
+)
+P4 = "Commuters queued for up to forty minutes at the ferry terminal on Thursday morning."
+MARKER = "More details to follow."
+CORRECTION = (
+    "Correction: an earlier version of this story said the bridge closed on Tuesday. "
+    "It closed on Monday."
+)
+
+# (title, paragraphs, the class the revision should get)
+VERSIONS: list[tuple[str, list[str], str]] = [
+    ("Harbour bridge closed", [P1, P2, MARKER], "initial"),
+    ("Harbour bridge closed", [P1, P2, P3, MARKER], "append"),
+    ("Harbour bridge closed for a month", [P1, P2, P3, MARKER], "headline"),
+    ("Harbour bridge closed for a month", [P1.replace("Tuesday", "Monday"), P3, P2, P4], "edit"),
+    (
+        "Harbour bridge closed for a month",
+        [P1.replace("Tuesday", "Monday"), P3, P2, P4, CORRECTION],
+        "correction",
+    ),
+]
+
+
+@dataclass
+class Site:
+    settings: Settings
+    store: Store
+    updater: Updater
+    folder: Path
+    clock: Any
+    app: Flask
+
+    @property
+    def client(self) -> FlaskClient:
+        return self.app.test_client()
+
+    def article(self, name: str = "bridge.txt") -> ArticleRow:
+        return self.store.find_article(f"stories/{name}")
+
+    def publish(self, name: str, title: str, paragraphs: list[str]) -> None:
+        (self.folder / name).write_text(
+            title + "\n\n" + "\n\n".join(paragraphs) + "\n", encoding="utf-8"
+        )
+        self.poll()
+
+    def write(self, name: str, content: str) -> None:
+        (self.folder / name).write_text(content, encoding="utf-8")
+        self.poll()
+
+    def poll(self) -> None:
+        self.clock.advance(600)
+        outcomes = self.updater.poll("test", due_only=False)
+        assert all(o.error is None for o in outcomes), outcomes
+
+
+def make_site(
+    tmp_path: Path, make_settings: Any, store_for: Any, clock: Any, versions: int = 5
+) -> Site:
+    """A feed "city" over a local folder holding bridge.txt, polled once per
+    version of the story (up to five), ten minutes apart."""
+    folder = tmp_path / "stories"
+    folder.mkdir()
+    settings = make_settings([{"name": "city", "title": "City News", "sources": ["stories"]}])
+    store = store_for(settings)
+    store.sync_sources(settings.feeds, clock())
+    updater = Updater(settings, store, clock=clock)
+    site = Site(settings, store, updater, folder, clock, create_app(settings, store))
+    for title, paragraphs, _ in VERSIONS[:versions]:
+        site.publish("bridge.txt", title, paragraphs)
+    return site
