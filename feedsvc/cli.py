@@ -181,6 +181,14 @@ def poll(settings: Settings, feed_name: str | None) -> None:
             outcomes = updater.poll(
                 worker_id(), feed=feed_name, due_only=False, progress=lambda _o: bar.update(1)
             )
+        if settings.service.hub:
+            # Best effort: a failing hub is recorded and retried by the
+            # worker; it never turns a good poll into an error.
+            from feedsvc.websub import HubPinger
+
+            pinger = HubPinger(settings, store)
+            pinger.run()
+            pinger.close()
         updater.close()
     errors = [o for o in outcomes if o.error]
     click.echo(

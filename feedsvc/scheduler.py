@@ -13,6 +13,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from feedsvc.leases import worker_id
 from feedsvc.update import Updater
+from feedsvc.websub import HubPinger
 
 log = logging.getLogger("feedsvc.scheduler")
 
@@ -31,6 +32,28 @@ class Ticker:
             coalesce=True,
             next_run_time=None,
         )
+
+        # WebSub pings run as a job of their own: a slow or broken hub
+        # never delays a poll, and a poll never waits for the hub.
+        self.pinger: HubPinger | None = None
+        if updater.settings.service.hub:
+            self.pinger = HubPinger(updater.settings, updater.store, clock=updater.clock)
+            self.scheduler.add_job(
+                self.ping_hub,
+                "interval",
+                seconds=updater.settings.scheduler.tick,
+                id="hub",
+                max_instances=1,
+                coalesce=True,
+            )
+
+    def ping_hub(self) -> None:
+        """Tell the hub about changed feeds. Never raises."""
+        assert self.pinger is not None
+        try:
+            self.pinger.run()
+        except Exception:
+            log.exception("hub pings failed")
 
     def tick(self) -> None:
         """Poll what is due now. Never raises: the ticker must keep ticking."""
@@ -53,3 +76,5 @@ class Ticker:
     def stop(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        if self.pinger is not None:
+            self.pinger.close()

@@ -169,4 +169,10 @@ feed_state = Table(
     Column("feed", String(64), primary_key=True),
     Column("serial", Integer, nullable=False, default=0),
     Column("changed_at", UTCDateTime(), nullable=False),
+    # WebSub: the serial the hub was last told about, and the retry state
+    # of telling it (a failing hub is retried with backoff, apart from ingest).
+    Column("pinged_serial", Integer, nullable=False, default=0, server_default="0"),
+    Column("ping_failures", Integer, nullable=False, default=0, server_default="0"),
+    Column("ping_after", UTCDateTime()),
+    Column("ping_error", Text),
 )
