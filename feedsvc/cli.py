@@ -213,36 +213,80 @@ def history(settings: Settings, article: str) -> None:
         click.echo(f"    {row.url}")
     click.echo(f"    {'developing story' if row.developing else 'not developing'}")
     click.echo(f"{'ver':>4}  {'seen (UTC)':<19}  {'words':>6}  {'+':>5}  {'-':>5}  change")
+    previous_title = None
     for v in versions:
         flag = "  (suspect)" if v.suspect else ""
+        revert = f" of {v.revert_of}" if v.revert_of else ""
         click.echo(
             f"{v.number:>4}  {v.seen_at:%Y-%m-%d %H:%M:%S}  {v.words:>6}  "
-            f"{v.words_added:>5}  {v.words_removed:>5}  {v.change_class}{flag}"
+            f"{v.words_added:>5}  {v.words_removed:>5}  {v.change_class}{revert}{flag}"
         )
+        if previous_title is not None and v.title != previous_title:
+            click.echo(f"{'':>29}headline: {v.title}")
+        previous_title = v.title
 
 
 @main.command()
 @click.argument("article")
 @click.argument("from_version", required=False, type=int)
 @click.argument("to_version", required=False, type=int)
+@click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour the word diff (auto: when writing to a terminal).",
+)
+@click.option("--word", is_flag=True, help="Word diff even when not on a terminal.")
 @config_option
 def diff(
-    settings: Settings, article: str, from_version: int | None, to_version: int | None
+    settings: Settings,
+    article: str,
+    from_version: int | None,
+    to_version: int | None,
+    color: str,
+    word: bool,
 ) -> None:
-    """Unified diff of ARTICLE between two versions (default: the last two)."""
-    import difflib
+    """What changed in ARTICLE (its id or its URL) from FROM to TO (default:
+    the last two versions). On a terminal a coloured word diff; piped, a
+    unified diff with one line per paragraph."""
+    from feedsvc import diff as diffs
 
     with opened(settings) as store:
         row = store.find_article(article)
-        latest = row.latest_version
-        to_n = to_version or latest
-        from_n = from_version or max(1, to_n - 1)
+        to_n = to_version if to_version is not None else row.latest_version
+        from_n = from_version if from_version is not None else to_n - 1
+        if from_n < 1 or from_n >= to_n:
+            raise FeedsvcError(
+                f"no diff from version {from_n} to {to_n}: article {row.id} has versions "
+                f"1 to {row.latest_version}, and FROM must be older than TO"
+            )
         old, new = store.version(row.id, from_n), store.version(row.id, to_n)
-    for line in difflib.unified_diff(
-        [old.title, *old.text.split("\n\n")],
-        [new.title, *new.text.split("\n\n")],
-        f"version {from_n}",
-        f"version {to_n}",
-        lineterm="",
-    ):
-        click.echo(line)
+    colour = color == "always" or (color == "auto" and sys.stdout.isatty())
+    if not (colour or word):
+        click.echo(
+            diffs.unified(
+                old.title, old.text, new.title, new.text, f"version {from_n}", f"version {to_n}"
+            ),
+            nl=False,
+        )
+        return
+    d = diffs.diff_texts(old.title, old.text, new.title, new.text)
+    header = (
+        f"version {from_n} ({old.seen_at:%Y-%m-%d %H:%M} UTC) -> "
+        f"version {to_n} ({new.seen_at:%Y-%m-%d %H:%M} UTC): "
+        f"+{d.words_added} -{d.words_removed} words"
+    )
+    if colour:
+        lines = diffs.word_diff_lines(
+            d,
+            deleted=lambda s: click.style(s, fg="red", strikethrough=True),
+            inserted=lambda s: click.style(s, fg="green", underline=True),
+        )
+        click.echo(click.style(header, bold=True), color=True)
+        for line in lines:
+            click.echo(line, color=True)
+    else:
+        click.echo(header)
+        for line in diffs.word_diff_lines(d):
+            click.echo(line)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import difflib
 import html
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -391,3 +391,49 @@ def unified(
         lineterm="",
     )
     return "".join(line + "\n" for line in lines)
+
+
+def word_diff_lines(
+    d: TextDiff,
+    deleted: Callable[[str], str] = lambda s: f"[-{s}-]",
+    inserted: Callable[[str], str] = lambda s: f"{{+{s}+}}",
+    context: int = 1,
+) -> Iterator[str]:
+    """The diff as text for a terminal, `git diff --word-diff` style: the
+    headline change, then each changed paragraph with `context` unchanged
+    paragraphs around it. `deleted`/`inserted` mark the runs (colours on a
+    terminal, [-...-] / {+...+} elsewhere)."""
+
+    def runs(ops: Sequence[DiffOp]) -> str:
+        parts = []
+        for op in ops:
+            if op.kind == "equal":
+                parts.append(op.old_text)
+                continue
+            if op.old_text:
+                parts.append(deleted(op.old_text))
+            if op.new_text:
+                parts.append(inserted(op.new_text))
+        return " ".join(parts)
+
+    if d.title_changed:
+        yield f"Headline: {runs(d.title_ops)}"
+        yield ""
+    changed = [k for k, p in enumerate(d.paragraphs) if p.kind != "equal"]
+    show = {k + off for k in changed for off in range(-context, context + 1)}
+    skipped = False
+    for k, p in enumerate(d.paragraphs):
+        if k not in show:
+            skipped = True
+            continue
+        if skipped:
+            yield "  ..."
+            yield ""
+            skipped = False
+        line = runs(p.ops)
+        if p.kind == "moved" and p.old_index is not None:
+            line += f" (moved from paragraph {p.old_index + 1})"
+        yield line
+        yield ""
+    if skipped:
+        yield "  ..."
