@@ -218,6 +218,14 @@ SETTINGS: tuple[Setting, ...] = (
         "User-Agent header; default names feedsvc, its version and base_url.",
         _opt_str,
     ),
+    Setting(
+        "fetch",
+        "min_words",
+        20,
+        "An article page extracting to fewer words, or to less than half its last "
+        "version, is fetched again to confirm; if it stays so it is stored as suspect.",
+        _positive_int,
+    ),
     Setting("feeds", "name", None, "Feed name, served at /feeds/NAME.atom.", _str),
     Setting("feeds", "title", None, "Feed title; default the name.", _opt_str),
     Setting(
@@ -286,6 +294,7 @@ class FetchSettings:
     connect_timeout: float
     max_bytes: int
     user_agent: str | None
+    min_words: int = 20
 
 
 @dataclass(frozen=True)

@@ -96,6 +96,47 @@ class ArticleForUpdate:
     key: str
     latest: LatestVersion | None
     known_hashes: Mapping[str, int]  # sha256 -> first version number with it
+    # Article-page polling state (fetch_articles, developing, re-checks):
+    url: str | None = None
+    developing: bool = False
+    updated_at: datetime | None = None  # when the latest published version was seen
+    next_check_at: datetime | None = None
+    unchanged_checks: int = 0
+    check_etag: str | None = None
+    check_last_modified: str | None = None
+    check_failures: int = 0
+    status: str = "active"  # active, dropped (left its feed), stopped, gone, moved
+
+
+@dataclass(frozen=True)
+class ArticleForCheck:
+    """An article claimed for a re-check of its page (a developing story, or
+    one that has left its feed), leased like a source."""
+
+    feed: str
+    source_id: int
+    source_locator: str  # the source it came from; == article.key for a page source
+    status: str  # active (still in its source) or dropped (left it)
+    article: ArticleForUpdate
+    lease_owner: str
+
+    @property
+    def is_page_source(self) -> bool:
+        return self.article.key == self.source_locator
+
+
+@dataclass(frozen=True)
+class CheckIntent:
+    """The updater's word on an article page's polling state after a fetch."""
+
+    next_check_at: datetime | None  # None: no page polling of its own
+    unchanged_checks: int
+    etag: str | None = None
+    last_modified: str | None = None
+    failures: int = 0
+    error: str | None = None
+    status: str | None = None  # gone, moved, stopped; None keeps the status
+    event: tuple[str, str | None] | None = None  # (kind, detail) for the history
 
 
 @dataclass(frozen=True)
@@ -114,6 +155,7 @@ class VersionIntent:
     developing: bool = False
     author: str | None = None
     evidence: Evidence | None = None
+    suspect: bool = False  # the extraction guard's doubt: kept out of feeds
 
 
 @dataclass(frozen=True)
@@ -129,6 +171,7 @@ class ArticleIntent:
     # else wrote this article meanwhile and the poll must be decided again.
     # None: not checked.
     based_on: int | None = None
+    check: CheckIntent | None = None
 
 
 @dataclass(frozen=True)
@@ -197,6 +240,7 @@ class ArticleRow:
     latest_version: int
     developing: bool
     status: str
+    next_check_at: datetime | None = None  # when its page is checked next, if on its own
 
 
 @dataclass(frozen=True)

@@ -230,3 +230,14 @@ def _core_words(text: str, markers: Sequence[str]) -> tuple[list[str], list[int]
         else:
             words.append(word)
     return words, slots
+
+
+def looks_truncated(text: str, latest_text: str | None, min_words: int) -> bool:
+    """The extraction guard: is this extracted article more likely a failure
+    (a paywall, an error page served with 200, a template change) than a
+    revision? Empty, shorter than `min_words`, or less than half the words
+    of the latest version. Small edits ("12 dead" -> "15 dead") pass."""
+    words = word_count(text)
+    if words < min_words:
+        return True
+    return latest_text is not None and words * 2 < word_count(latest_text)

@@ -58,3 +58,31 @@ def recheck_delay(since_change: float, ladder: tuple[tuple[float, float], ...]) 
         if since_change < age:
             return every
     return None
+
+
+def article_check_delay(
+    *,
+    developing: bool,
+    since_change: float,
+    unchanged_checks: int,
+    in_feed: bool,
+    interval: float,
+    developing_interval: float,
+    developing_window: float,
+    ladder: tuple[tuple[float, float], ...],
+) -> float | None:
+    """Gap before an article's page is fetched again on its own schedule, or
+    None when it has none.
+
+    A developing story (its latest version carries a marker, and its last
+    change is less than `developing_window` old) is re-checked fast, backing
+    off while nothing changes. Otherwise an article still in its feed needs
+    no schedule of its own: polling the feed covers it. One that has left
+    its feed climbs the re-check ladder by the age of its last change, and
+    stops past the last rung.
+    """
+    if developing and since_change < developing_window:
+        return developing_delay(unchanged_checks, developing_interval, interval)
+    if in_feed:
+        return None
+    return recheck_delay(since_change, ladder)

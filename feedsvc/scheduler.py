@@ -56,11 +56,18 @@ class Ticker:
             log.exception("hub pings failed")
 
     def tick(self) -> None:
-        """Poll what is due now. Never raises: the ticker must keep ticking."""
+        """Poll the sources that are due, then check the article pages that
+        are (developing stories, articles that left their feed). Never
+        raises: the ticker must keep ticking."""
+        limit = self.updater.settings.scheduler.concurrency * 4
         try:
-            self.updater.poll(self.owner, limit=self.updater.settings.scheduler.concurrency * 4)
+            self.updater.poll(self.owner, limit=limit)
         except Exception:
-            log.exception("tick failed")
+            log.exception("tick failed: polling sources")
+        try:
+            self.updater.check_articles(self.owner, limit=limit)
+        except Exception:
+            log.exception("tick failed: checking article pages")
 
     def start(self) -> None:
         from datetime import UTC, datetime

@@ -11,7 +11,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -23,8 +23,10 @@ from feedsvc.extract import EXTRACTOR, extract_article
 from feedsvc.fetch import Fetcher
 from feedsvc.leases import dead_here
 from feedsvc.models import (
+    ArticleForCheck,
     ArticleForUpdate,
     ArticleIntent,
+    CheckIntent,
     EntryData,
     Evidence,
     FeedData,
@@ -39,11 +41,12 @@ from feedsvc.revisions import (
     decide,
     developing_markers,
     is_developing,
+    looks_truncated,
     normalise,
     normalise_title,
     word_count,
 )
-from feedsvc.schedule import next_poll
+from feedsvc.schedule import article_check_delay, next_poll
 from feedsvc.storage import LeaseLost, Store, WriteConflict
 from feedsvc.text import html_to_text, sanitize_html, text_to_html
 
@@ -60,9 +63,35 @@ def is_url(locator: str) -> bool:
     return urlsplit(locator).scheme in ("http", "https")
 
 
+HTML_TYPES = ("text/html", "application/xhtml+xml", "")
+
+
+def page_evidence(result: FetchResult, extractor: str) -> Evidence:
+    return Evidence(
+        url=result.url,
+        fetched_at=result.fetched_at,
+        status=result.status,
+        body=result.body,
+        etag=result.etag,
+        last_modified=result.last_modified,
+        content_type=result.headers.get("content-type"),
+        extractor=extractor,
+    )
+
+
 def decode_html(result: FetchResult) -> str:
     """A fetched page as text: charset from the header, a BOM or the page."""
     return charset.decode_html(result.body, result.headers.get("content-type"))
+
+
+@dataclass(frozen=True)
+class Page:
+    """An article page fetched and extracted, past the extraction guard."""
+
+    result: FetchResult
+    entry: EntryData | None = None  # None: not modified since the last check
+    evidence: Evidence | None = None
+    suspect: bool = False  # still a fragment after a second fetch
 
 
 @dataclass(frozen=True)
@@ -72,6 +101,8 @@ class Found:
     feed: FeedData
     evidence: dict[str, Evidence]  # by entry key; missing -> `shared`
     shared: Evidence | None = None
+    pages: dict[str, Page] = field(default_factory=dict)  # entries that are article pages
+    follow_links: bool = False  # fetch_articles: version each entry's linked page
 
 
 class Updater:
@@ -210,6 +241,8 @@ class Updater:
             if result.not_modified:
                 return self._finish(source, feed, [], result, not_modified=True)
             found = self._read_response(source, feed, result)
+            if feed.fetch_articles and not found.pages:
+                found = replace(found, follow_links=True)
         else:
             data, evidence = local.read_path(
                 Path(source.url), self.settings.fetch.max_bytes, self.settings.base_dir
@@ -236,9 +269,13 @@ class Updater:
         if looks_like_feed(result.body, result.content_type):
             data = parse_feed(result.body, result.url, result.headers)
             return Found(data, {}, evidence(PARSER))
-        if result.content_type in ("text/html", "application/xhtml+xml", ""):
-            entry = extract_article(decode_html(result), result.url, key=source.locator)
-            return Found(FeedData(entry.title, result.url, (entry,)), {}, evidence(EXTRACTOR))
+        if result.content_type in HTML_TYPES:
+            key = source.locator
+            article = self.store.articles_for_update(source.feed, [key]).get(key)
+            page = self._read_page(result.url, key, feed, article, first=result)
+            assert page.entry is not None
+            data = FeedData(page.entry.title, result.url, (page.entry,))
+            return Found(data, {}, page.evidence, pages={key: page})
         raise ParseError(f"{result.url}: neither a feed nor a web page ({result.content_type})")
 
     def _finish(
@@ -272,6 +309,7 @@ class Updater:
             last_modified=last_modified,
             url=result.permanent_url if result is not None else None,
             error=warning,
+            track_dropped=feed.fetch_articles and not not_modified,
         )
         return PollOutcome(
             source.id,
@@ -301,18 +339,273 @@ class Updater:
             if article is None and new_allowed == 0:
                 capped += 1
                 continue
-            version = self.decide_entry(
-                entry, article, feed, found.evidence.get(entry.key, found.shared)
-            )
-            if article is None and version is None:
+            if found.follow_links and entry.url:
+                intent = self._linked_page_intent(entry, article, feed)
+            else:
+                intent = self._entry_intent(entry, article, feed, found)
+            if intent is None:
                 continue
             if article is None:
                 new_allowed -= 1
             based_on = article.latest.number if article and article.latest else 0
-            intents.append(
-                ArticleIntent(entry.key, entry.url, entry.published, version, based_on=based_on)
-            )
+            intents.append(replace(intent, based_on=based_on))
         return intents, capped
+
+    def _entry_intent(
+        self, entry: EntryData, article: ArticleForUpdate | None, feed: FeedSettings, found: Found
+    ) -> ArticleIntent | None:
+        page = found.pages.get(entry.key)
+        evidence = found.evidence.get(entry.key, found.shared)
+        suspect = page.suspect if page else False
+        version = self.decide_entry(entry, article, feed, evidence, suspect=suspect)
+        if article is None and version is None:
+            return None
+        check = self._after_check(article, version, page.result, feed) if page else None
+        return ArticleIntent(entry.key, entry.url, entry.published, version, check=check)
+
+    def _linked_page_intent(
+        self, entry: EntryData, article: ArticleForUpdate | None, feed: FeedSettings
+    ) -> ArticleIntent | None:
+        """fetch_articles: the entry's page, extracted, is the article's text;
+        the feed's title and dates still count. A page that failed harms
+        only its own article; a new article whose page fails waits for the
+        next poll."""
+        assert entry.url is not None
+        seen = ArticleIntent(entry.key, entry.url, entry.published, None)
+        now = self.clock()
+        if article is not None and (
+            article.status in ("gone", "moved")
+            or (article.next_check_at is not None and article.next_check_at > now)
+        ):
+            return seen  # gone for good, or checked on its own (developing) schedule
+        try:
+            page = self._read_page(
+                entry.url,
+                entry.key,
+                feed,
+                article,
+                etag=article.check_etag if article else None,
+                last_modified=article.check_last_modified if article else None,
+            )
+        except (FetchError, ParseError) as exc:
+            if article is None:
+                log.warning("article page %s: %s (will retry)", entry.url, exc)
+                return None
+            return replace(seen, check=self._failed_check(article, feed, exc))
+        version = None
+        if page.entry is not None:
+            merged = replace(
+                page.entry,
+                key=entry.key,
+                title=entry.title or page.entry.title,
+                url=entry.url,
+                published=entry.published or page.entry.published,
+                author=entry.author or page.entry.author,
+            )
+            version = self.decide_entry(merged, article, feed, page.evidence, suspect=page.suspect)
+        if article is None and version is None:
+            return None
+        check = self._after_check(article, version, page.result, feed)
+        return replace(seen, version=version, check=check)
+
+    # -- article pages ---------------------------------------------------------
+
+    def _read_page(
+        self,
+        url: str,
+        key: str,
+        feed: FeedSettings,
+        article: ArticleForUpdate | None,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        first: FetchResult | None = None,
+    ) -> Page:
+        """Fetch (conditionally) and extract an article page. A result the
+        guard doubts (empty, too short, or shrunk by more than half) is
+        fetched once more before it is believed; if the second answer is no
+        better, the page is marked suspect."""
+        result = first or self.fetcher.get(url, etag=etag, last_modified=last_modified)
+        if result.not_modified:
+            return Page(result)
+        entry = self._extract(result, key)
+        latest = article.latest.text if article and article.latest else None
+        if not self._doubtful(entry, latest, feed):
+            return Page(result, entry, page_evidence(result, EXTRACTOR))
+        log.info("article page %s extracted to a fragment: fetching it again", url)
+        second = self.fetcher.get(result.url)
+        if not second.not_modified:
+            result, entry = second, self._extract(second, key)
+        suspect = self._doubtful(entry, latest, feed)
+        return Page(result, entry, page_evidence(result, EXTRACTOR), suspect)
+
+    def _extract(self, result: FetchResult, key: str) -> EntryData:
+        if result.content_type not in HTML_TYPES:
+            raise ParseError(f"{result.url}: not a web page ({result.content_type})")
+        return extract_article(decode_html(result), result.url, key=key)
+
+    def _doubtful(self, entry: EntryData, latest_text: str | None, feed: FeedSettings) -> bool:
+        raw = entry.text if entry.text is not None else html_to_text(entry.html)
+        return looks_truncated(
+            normalise(raw, feed.ignore), latest_text, self.settings.fetch.min_words
+        )
+
+    def _after_check(
+        self,
+        article: ArticleForUpdate | None,
+        version: VersionIntent | None,
+        result: FetchResult,
+        feed: FeedSettings,
+        *,
+        in_feed: bool = True,
+    ) -> CheckIntent:
+        """An article page's polling state after a successful fetch: fast
+        while developing, backing off while unchanged; the ladder once it
+        has left its feed; nothing of its own otherwise."""
+        now = self.clock()
+        changed = version is not None and not version.suspect
+        if changed or article is None:
+            developing = bool(version and version.developing and not version.suspect)
+            last_change, unchanged = now, 0
+        else:
+            developing = article.developing
+            last_change = article.updated_at or now
+            unchanged = article.unchanged_checks + 1
+        sched = self.settings.scheduler
+        delay = article_check_delay(
+            developing=developing,
+            since_change=(now - last_change).total_seconds(),
+            unchanged_checks=unchanged,
+            in_feed=in_feed,
+            interval=self.settings.feed_interval(feed),
+            developing_interval=sched.developing_interval,
+            developing_window=sched.developing_window,
+            ladder=sched.recheck,
+        )
+        keep = result.not_modified and article is not None
+        return CheckIntent(
+            next_check_at=now + timedelta(seconds=delay) if delay is not None else None,
+            unchanged_checks=unchanged,
+            etag=result.etag or (article.check_etag if keep and article else None),
+            last_modified=result.last_modified
+            or (article.check_last_modified if keep and article else None),
+            status="stopped" if delay is None and not in_feed else None,
+        )
+
+    def _failed_check(
+        self, article: ArticleForUpdate, feed: FeedSettings, exc: FeedsvcError
+    ) -> CheckIntent:
+        """A page that failed: 404 or 410 ends the article's checks with an
+        event in its history; other errors back off."""
+        now = self.clock()
+        status = exc.status if isinstance(exc, FetchError) else None
+        if status in (404, 410) or (isinstance(exc, FetchError) and exc.gone):
+            return CheckIntent(
+                next_check_at=None,
+                unchanged_checks=article.unchanged_checks,
+                status="gone",
+                event=("gone", str(exc)),
+            )
+        failures = article.check_failures + 1
+        retry_after = exc.retry_after if isinstance(exc, FetchError) else None
+        when = next_poll(
+            now,
+            self.settings.feed_interval(feed),
+            key=article.id,
+            failures=failures,
+            retry_after=retry_after,
+            max_backoff=self.settings.scheduler.max_backoff,
+        )
+        return CheckIntent(
+            next_check_at=when,
+            unchanged_checks=article.unchanged_checks,
+            etag=article.check_etag,
+            last_modified=article.check_last_modified,
+            failures=failures,
+            error=str(exc),
+        )
+
+    def check_articles(self, owner: str, *, limit: int = 100) -> list[PollOutcome]:
+        """Check the pages of due articles (developing stories, articles that
+        left their feed), each claimed just before its fetch."""
+        now = self.clock()
+        candidates = self.store.candidate_articles(now, limit=limit)
+        outcomes = []
+        workers = max(1, min(self.settings.scheduler.concurrency, len(candidates)))
+        with ThreadPoolExecutor(workers, thread_name_prefix="check") as pool:
+            for outcome in pool.map(lambda aid: self._claim_and_check(aid, owner), candidates):
+                if outcome is not None:
+                    outcomes.append(outcome)
+        return outcomes
+
+    def _claim_and_check(self, aid: str, owner: str) -> PollOutcome | None:
+        now = self.clock()
+        lease_until = now + timedelta(seconds=self.settings.scheduler.lease)
+        claim = self.store.claim_article(aid, now, owner, lease_until)
+        return self.check_article(claim) if claim is not None else None
+
+    def check_article(self, claim: ArticleForCheck) -> PollOutcome:
+        """Fetch one claimed article's page and store what it shows: a new
+        version, nothing, or an event (gone, moved). Never raises."""
+        a = claim.article
+        where = a.url or a.key
+        try:
+            feed = self.settings.feed(claim.feed)
+        except KeyError:
+            self.store.release_article(a.id, claim.lease_owner)
+            return PollOutcome(claim.source_id, claim.feed, where, error="feed not configured")
+        try:
+            version, check = self._check_page(claim, feed)
+            added = self.store.finish_check(claim, self.clock(), version, check)
+        except LeaseLost as exc:
+            return PollOutcome(claim.source_id, claim.feed, where, error=str(exc))
+        except WriteConflict as exc:
+            # A poll of its feed stored a version meanwhile: nothing of this
+            # check was written; let go, and the next tick checks it again.
+            self.store.release_article(a.id, claim.lease_owner)
+            return PollOutcome(claim.source_id, claim.feed, where, error=str(exc))
+        except Exception as exc:  # a bug must not stop the other checks
+            log.exception("check %s %s: unexpected error", claim.feed, where)
+            self.store.release_article(a.id, claim.lease_owner)
+            return PollOutcome(claim.source_id, claim.feed, where, error=repr(exc))
+        outcome = PollOutcome(
+            claim.source_id,
+            claim.feed,
+            where,
+            new_versions=added,
+            not_modified=version is None and check.error is None,
+            error=check.error,
+        )
+        log.info("check %s %s: %s", claim.feed, where, check.event or f"{added} new versions")
+        return outcome
+
+    def _check_page(
+        self, claim: ArticleForCheck, feed: FeedSettings
+    ) -> tuple[VersionIntent | None, CheckIntent]:
+        a = claim.article
+        assert a.url is not None
+        try:
+            page = self._read_page(
+                a.url, a.key, feed, a, etag=a.check_etag, last_modified=a.check_last_modified
+            )
+        except (FetchError, ParseError) as exc:
+            return None, self._failed_check(a, feed, exc)
+        if page.result.url != a.url:
+            other = self.store.article_at(claim.feed, page.result.url, other_than=a.id)
+            if other is not None:
+                detail = f"{a.url} now redirects to {page.result.url} (article {other})"
+                check = CheckIntent(
+                    None, a.unchanged_checks, status="moved", event=("moved", detail)
+                )
+                return None, check
+        version = None
+        if page.entry is not None:
+            entry = page.entry
+            if not claim.is_page_source and a.latest is not None:
+                entry = replace(entry, title=a.latest.title)  # the feed's title stands
+            version = self.decide_entry(entry, a, feed, page.evidence, suspect=page.suspect)
+        in_feed = claim.status == "active"
+        return version, self._after_check(a, version, page.result, feed, in_feed=in_feed)
 
     def decide_entry(
         self,
@@ -320,6 +613,8 @@ class Updater:
         article: ArticleForUpdate | None,
         feed: FeedSettings,
         evidence: Evidence | None,
+        *,
+        suspect: bool = False,
     ) -> VersionIntent | None:
         raw_text = entry.text if entry.text is not None else html_to_text(entry.html)
         text = normalise(raw_text, feed.ignore)
@@ -345,6 +640,7 @@ class Updater:
             developing=is_developing(text, self.markers),
             author=entry.author,
             evidence=evidence,
+            suspect=suspect,
         )
 
     def _log(self, outcome: PollOutcome) -> None:

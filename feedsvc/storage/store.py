@@ -39,9 +39,11 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from feedsvc.config import FeedSettings
 from feedsvc.errors import FeedsvcError, NotFound
 from feedsvc.models import (
+    ArticleForCheck,
     ArticleForUpdate,
     ArticleIntent,
     ArticleRow,
+    CheckIntent,
     EntryView,
     Evidence,
     FeedStats,
@@ -49,6 +51,7 @@ from feedsvc.models import (
     RevisionView,
     SourceForUpdate,
     SourceRow,
+    VersionIntent,
     VersionRow,
 )
 from feedsvc.storage.serials import SerialReader
@@ -356,50 +359,70 @@ class Store:
             )
 
     def articles_for_update(self, feed: str, keys: Iterable[str]) -> dict[str, ArticleForUpdate]:
-        """The latest stored version of each of these articles (by key)."""
+        """The latest stored version of each of these articles (by key), with
+        its page-polling state."""
         ids = {article_id(feed, k): k for k in keys}
         found: dict[str, ArticleForUpdate] = {}
         with self.engine.connect() as conn:
             for chunk in _chunks(list(ids)):
-                latest = {
-                    r.article_id: r
-                    for r in conn.execute(
-                        select(
-                            versions.c.article_id,
-                            versions.c.number,
-                            versions.c.title,
-                            versions.c.text,
-                            versions.c.sha256,
-                            versions.c.seen_at,
-                        )
-                        .join(
-                            articles,
-                            and_(
-                                articles.c.id == versions.c.article_id,
-                                articles.c.latest_version == versions.c.number,
-                            ),
-                        )
-                        .where(versions.c.article_id.in_(chunk))
-                    )
-                }
-                hashes: dict[str, dict[str, int]] = {}
-                for r in conn.execute(
-                    select(versions.c.article_id, versions.c.sha256, func.min(versions.c.number))
-                    .where(versions.c.article_id.in_(chunk))
-                    .group_by(versions.c.article_id, versions.c.sha256)
-                ):
-                    hashes.setdefault(r[0], {})[r[1]] = r[2]
-                for aid in chunk:
-                    if aid not in latest:
-                        continue
-                    v = latest[aid]
-                    found[ids[aid]] = ArticleForUpdate(
-                        id=aid,
-                        key=ids[aid],
-                        latest=LatestVersion(v.number, v.title, v.text, v.sha256, v.seen_at),
-                        known_hashes=hashes.get(aid, {}),
-                    )
+                for aid, article in self._for_update(conn, chunk).items():
+                    found[ids[aid]] = article
         return found
+
+    def _for_update(self, conn: Connection, ids: Sequence[str]) -> dict[str, ArticleForUpdate]:
+        rows = conn.execute(
+            select(
+                versions.c.article_id,
+                versions.c.number,
+                versions.c.title,
+                versions.c.text,
+                versions.c.sha256,
+                versions.c.seen_at,
+                articles.c.key,
+                articles.c.url,
+                articles.c.developing,
+                articles.c.updated_at,
+                articles.c.next_check_at,
+                articles.c.unchanged_checks,
+                articles.c.check_etag,
+                articles.c.check_last_modified,
+                articles.c.check_failures,
+                articles.c.status,
+            )
+            .join(
+                articles,
+                and_(
+                    articles.c.id == versions.c.article_id,
+                    articles.c.latest_version == versions.c.number,
+                ),
+            )
+            .where(versions.c.article_id.in_(ids))
+        ).all()
+        hashes: dict[str, dict[str, int]] = {}
+        for r in conn.execute(
+            select(versions.c.article_id, versions.c.sha256, func.min(versions.c.number))
+            .where(versions.c.article_id.in_(ids))
+            .group_by(versions.c.article_id, versions.c.sha256)
+        ):
+            hashes.setdefault(r[0], {})[r[1]] = r[2]
+        return {
+            v.article_id: ArticleForUpdate(
+                id=v.article_id,
+                key=v.key,
+                latest=LatestVersion(v.number, v.title, v.text, v.sha256, v.seen_at),
+                known_hashes=hashes.get(v.article_id, {}),
+                url=v.url,
+                developing=v.developing,
+                updated_at=v.updated_at,
+                next_check_at=v.next_check_at,
+                unchanged_checks=v.unchanged_checks,
+                check_etag=v.check_etag,
+                check_last_modified=v.check_last_modified,
+                check_failures=v.check_failures,
+                status=v.status,
+            )
+            for v in rows
+        }
 
     def finish_poll(
         self,
@@ -412,14 +435,19 @@ class Store:
         last_modified: str | None = None,
         url: str | None = None,
         error: str | None = None,
+        track_dropped: bool = False,
     ) -> tuple[int, int]:
         """Write one successful poll in one transaction: the articles seen,
-        their new versions, the source's new poll state. Returns (new
-        articles, new versions). Raises LeaseLost, writing nothing, when
-        another worker owns the source now."""
+        their new versions and page-polling state, the source's new poll
+        state. With `track_dropped` (a feed whose articles are pages), the
+        source's articles missing from this poll are marked dropped and due
+        for a re-check now, which puts them on the re-check ladder; one that
+        comes back is active again. Returns (new articles, new versions).
+        Raises LeaseLost, writing nothing, when another worker owns the
+        source now."""
         try:
             return self._finish_poll(
-                source, now, intents, next_poll_at, etag, last_modified, url, error
+                source, now, intents, next_poll_at, etag, last_modified, url, error, track_dropped
             )
         except IntegrityError as exc:
             # Another writer inserted the same article or the same version
@@ -439,8 +467,10 @@ class Store:
         last_modified: str | None,
         url: str | None,
         error: str | None,
+        track_dropped: bool,
     ) -> tuple[int, int]:
         new_articles = new_versions = 0
+        changed_events = False
         with self._write() as conn:
             self._finish_source(
                 conn,
@@ -468,7 +498,18 @@ class Store:
                 conn.execute(
                     update(articles)
                     .where(articles.c.id == _bind("aid"))
-                    .values(last_seen_at=now, url=func.coalesce(_bind("url"), articles.c.url)),
+                    .values(
+                        last_seen_at=now,
+                        url=func.coalesce(_bind("url"), articles.c.url),
+                        status=case(
+                            # (no IN here: executemany cannot expand it)
+                            (
+                                or_(articles.c.status == "dropped", articles.c.status == "stopped"),
+                                "active",
+                            ),
+                            else_=articles.c.status,
+                        ),
+                    ),
                     seen_rows,
                 )
             for aid, intent in by_id.items():
@@ -497,18 +538,56 @@ class Store:
                     latest_number = 0
                 else:
                     latest_number = existing[aid].latest_version
-                if intent.version is None:
-                    continue
-                if intent.based_on is not None and intent.based_on != latest_number:
-                    raise WriteConflict(
-                        f"article {aid}: decided against version {intent.based_on}, "
-                        f"but version {latest_number} is stored now"
-                    )
-                self._add_version(conn, aid, latest_number + 1, intent, now, raw_ids)
-                new_versions += 1
-            if new_articles or new_versions:
+                if intent.version is not None:
+                    if intent.based_on is not None and intent.based_on != latest_number:
+                        raise WriteConflict(
+                            f"article {aid}: decided against version {intent.based_on}, "
+                            f"but version {latest_number} is stored now"
+                        )
+                    self._add_version(conn, aid, latest_number + 1, intent, now, raw_ids)
+                    new_versions += 1
+                if intent.check is not None and self._set_check(conn, aid, intent.check, now):
+                    changed_events = True
+            if track_dropped:
+                self._mark_dropped(conn, source.id, now)
+            if new_articles or new_versions or changed_events:
                 self._bump(conn, source.feed, now)
         return new_articles, new_versions
+
+    def _mark_dropped(self, conn: Connection, source_id: int, now: datetime) -> None:
+        conn.execute(
+            update(articles)
+            .where(
+                and_(
+                    articles.c.source_id == source_id,
+                    articles.c.status == "active",
+                    articles.c.last_seen_at < now,
+                )
+            )
+            .values(
+                status="dropped",
+                next_check_at=func.coalesce(articles.c.next_check_at, now),
+            )
+        )
+
+    def _set_check(self, conn: Connection, aid: str, check: CheckIntent, now: datetime) -> bool:
+        """Write an article's page-polling state; True if an event was added."""
+        values: dict[str, Any] = {
+            "next_check_at": check.next_check_at,
+            "unchanged_checks": check.unchanged_checks,
+            "check_etag": check.etag,
+            "check_last_modified": check.last_modified,
+            "check_failures": check.failures,
+            "last_error": check.error[:2000] if check.error else None,
+        }
+        if check.status is not None:
+            values["status"] = check.status
+        conn.execute(update(articles).where(articles.c.id == aid).values(**values))
+        if check.event is None:
+            return False
+        kind, detail = check.event
+        conn.execute(insert(events).values(article_id=aid, at=now, kind=kind, detail=detail))
+        return True
 
     def _add_version(
         self,
@@ -542,18 +621,22 @@ class Store:
                 change_class=v.change_class,
                 revert_of=v.revert_of,
                 developing=v.developing,
-                suspect=False,
+                suspect=v.suspect,
                 author=v.author,
                 raw_id=raw_id,
             )
         )
+        # A suspect version (the extraction guard's doubt) is numbered and
+        # kept, but it does not move the article in its feed or change its
+        # developing state: readers see it only once a normal one follows.
+        values: dict[str, Any] = {"latest_version": number}
+        if not v.suspect:
+            values |= {"updated_at": now, "developing": v.developing, "unchanged_checks": 0}
         # The WHERE makes a lost race fail loudly instead of skipping a number.
         got = conn.execute(
             update(articles)
             .where(and_(articles.c.id == aid, articles.c.latest_version == number - 1))
-            .values(
-                latest_version=number, updated_at=now, developing=v.developing, unchanged_checks=0
-            )
+            .values(**values)
         ).rowcount
         if got != 1:
             raise WriteConflict(f"article {aid}: version {number} was written by someone else")
@@ -589,6 +672,169 @@ class Store:
         ).rowcount
         if not got:
             conn.execute(insert(feed_state).values(feed=feed, serial=1, changed_at=now))
+
+    # -- article pages: developing stories and re-checks --------------------
+
+    def _checkable(self, now: datetime) -> Any:
+        free = or_(articles.c.lease_until.is_(None), articles.c.lease_until < now)
+        return and_(
+            articles.c.next_check_at.is_not(None),
+            articles.c.next_check_at <= now,
+            articles.c.status.in_(("active", "dropped")),
+            articles.c.url.is_not(None),
+            free,
+        )
+
+    def candidate_articles(
+        self, now: datetime, *, limit: int = 50, feed: str | None = None
+    ) -> list[str]:
+        """Ids of articles whose page is due for a check, most overdue first
+        (only those of active sources: a removed feed's articles rest)."""
+        where = and_(self._checkable(now), sources.c.active.is_(True), sources.c.gone.is_(False))
+        if feed is not None:
+            where = and_(where, articles.c.feed == feed)
+        with self.engine.connect() as conn:
+            return list(
+                conn.execute(
+                    select(articles.c.id)
+                    .join(sources, sources.c.id == articles.c.source_id)
+                    .where(where)
+                    .order_by(articles.c.next_check_at)
+                    .limit(limit)
+                ).scalars()
+            )
+
+    def claim_article(
+        self, aid: str, now: datetime, owner: str, lease_until: datetime
+    ) -> ArticleForCheck | None:
+        """Claim one due article for a page check, the way sources are
+        claimed: a conditional UPDATE; None if another worker has it."""
+        with self._write() as conn:
+            got = conn.execute(
+                update(articles)
+                .where(and_(articles.c.id == aid, self._checkable(now)))
+                .values(lease_owner=owner, lease_until=lease_until)
+            ).rowcount
+            if got != 1:
+                return None
+            row = conn.execute(
+                select(articles.c.feed, articles.c.status, sources.c.id, sources.c.locator)
+                .join(sources, sources.c.id == articles.c.source_id)
+                .where(articles.c.id == aid)
+            ).one()
+            article = self._for_update(conn, [aid]).get(aid)
+        if article is None:  # an article row without versions: nothing to compare
+            self.release_article(aid, owner)
+            return None
+        return ArticleForCheck(
+            feed=row.feed,
+            source_id=row.id,
+            source_locator=row.locator,
+            status=row.status,
+            article=article,
+            lease_owner=owner,
+        )
+
+    def release_article(self, aid: str, owner: str) -> None:
+        with self._write() as conn:
+            conn.execute(
+                update(articles)
+                .where(and_(articles.c.id == aid, articles.c.lease_owner == owner))
+                .values(lease_owner=None, lease_until=None)
+            )
+
+    def finish_check(
+        self,
+        claim: ArticleForCheck,
+        now: datetime,
+        version: VersionIntent | None,
+        check: CheckIntent,
+    ) -> int:
+        """Write one article check in one transaction: its new version (if
+        any), its polling state and event. Returns the versions added (0 or
+        1). Raises LeaseLost, writing nothing, if the lease was lost, and
+        WriteConflict if another writer added a version meanwhile."""
+        aid = claim.article.id
+        try:
+            return self._finish_check(claim, now, version, check)
+        except IntegrityError as exc:
+            raise WriteConflict(f"article {aid}: {_one_line(exc.orig or exc)}") from None
+
+    def _finish_check(
+        self,
+        claim: ArticleForCheck,
+        now: datetime,
+        version: VersionIntent | None,
+        check: CheckIntent,
+    ) -> int:
+        aid = claim.article.id
+        with self._write() as conn:
+            got = conn.execute(
+                update(articles)
+                .where(and_(articles.c.id == aid, articles.c.lease_owner == claim.lease_owner))
+                .values(lease_owner=None, lease_until=None)
+            ).rowcount
+            if got != 1:
+                raise LeaseLost(f"article {aid}: lease lost to another worker")
+            added = 0
+            if version is not None:
+                number = claim.article.latest.number + 1 if claim.article.latest else 1
+                intent = ArticleIntent(claim.article.key, claim.article.url, None, version)
+                self._add_version(conn, aid, number, intent, now, {})
+                added = 1
+            event = self._set_check(conn, aid, check, now)
+            if added or event:
+                self._bump(conn, claim.feed, now)
+        return added
+
+    def article_at(self, feed: str, url: str, *, other_than: str) -> str | None:
+        """The id of another article of `feed` that lives at `url`, if any:
+        a page that redirects there has become that article."""
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(articles.c.id)
+                .where(
+                    and_(
+                        articles.c.feed == feed, articles.c.url == url, articles.c.id != other_than
+                    )
+                )
+                .limit(1)
+            ).scalar()
+
+    # -- re-extraction ------------------------------------------------------
+
+    def latest_raws(self, feed: str | None = None) -> list[tuple[str, str, str, int]]:
+        """(feed, article id, key, raw id) of each article whose latest
+        version kept its raw response, for re-extraction."""
+        q = (
+            select(articles.c.feed, articles.c.id, articles.c.key, versions.c.raw_id)
+            .join(
+                versions,
+                and_(
+                    versions.c.article_id == articles.c.id,
+                    versions.c.number == articles.c.latest_version,
+                ),
+            )
+            .where(versions.c.raw_id.is_not(None))
+            .order_by(articles.c.feed, articles.c.first_seen_at, articles.c.id)
+        )
+        if feed is not None:
+            q = q.where(articles.c.feed == feed)
+        with self.engine.connect() as conn:
+            return [(r.feed, r.id, r.key, r.raw_id) for r in conn.execute(q)]
+
+    def add_version(self, feed: str, key: str, version: VersionIntent, now: datetime) -> int:
+        """Append a version to an existing article outside any poll (for
+        `feedsvc reextract`). Returns its number."""
+        aid = article_id(feed, key)
+        with self._write() as conn:
+            latest = conn.execute(
+                select(articles.c.latest_version).where(articles.c.id == aid)
+            ).scalar_one()
+            intent = ArticleIntent(key, None, None, version)
+            self._add_version(conn, aid, latest + 1, intent, now, {})
+            self._bump(conn, feed, now)
+        return int(latest) + 1
 
     def add_event(self, article: str, at: datetime, kind: str, detail: str | None = None) -> None:
         with self._write() as conn:
@@ -1021,6 +1267,7 @@ def _article_row(r: Row[Any]) -> ArticleRow:
         latest_version=r.latest_version,
         developing=r.developing,
         status=r.status,
+        next_check_at=r.next_check_at,
     )
 
 
