@@ -20,7 +20,7 @@ from lxml import etree
 from feedsvc import __version__
 from feedsvc.diff import TextDiff, diff_texts, paragraph_html, title_html
 from feedsvc.models import ArticleRow, EntryView, RevisionView, VersionRow
-from feedsvc.text import sanitize_html
+from feedsvc.text import sanitize_html, web_url
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 TAG = "tag:feedsvc,2026:"  # RFC 4151; fixed forever, whatever base_url is
@@ -226,7 +226,7 @@ def article_entry(fg: FeedGenerator, view: EntryView, links: Links) -> FeedEntry
         fe.author({"name": v.author})
     fe.content(entry_content(view, links), type="html")
     rels = [
-        {"rel": "alternate", "type": "text/html", "href": a.url or links.article(a.id)},
+        {"rel": "alternate", "type": "text/html", "href": web_url(a.url) or links.article(a.id)},
         {"rel": "version-history", "type": "text/html", "href": links.article(a.id)},
     ]
     if v.number > 1:
@@ -351,7 +351,7 @@ def revision_entry(fg: FeedGenerator, view: RevisionView, links: Links, content:
     rels = [
         {"rel": "alternate", "type": "text/html", "href": alternate},
         {"rel": "version-history", "type": "text/html", "href": links.article(a.id)},
-        {"rel": "related", "type": "text/html", "href": a.url or links.article(a.id)},
+        {"rel": "related", "type": "text/html", "href": web_url(a.url) or links.article(a.id)},
     ]
     if p is not None:
         rels.append(
@@ -446,7 +446,7 @@ def feed_rss(name: str, title: str, views: Sequence[EntryView], links: Links) ->
         fe = fg.add_entry(order="append")
         fe.guid(entry_id(a.id), permalink=False)
         fe.title(v.title or "(untitled)")
-        fe.link(href=a.url or links.article(a.id))
+        fe.link(href=web_url(a.url) or links.article(a.id))
         fe.description(entry_content(view, links))
         fe.pubDate(whole_seconds(published_of(a)))
         if v.developing:

@@ -120,6 +120,15 @@ def strip_controls(value: str) -> str:
     return _CONTROL.sub("", value)
 
 
+def web_url(value: str | None) -> str | None:
+    """`value` if it is an http(s) URL, else None: an upstream's article link
+    is written into pages and feeds, and javascript: or data: must never be."""
+    if value is None:
+        return None
+    scheme, sep, _ = value.strip().partition(":")
+    return value if sep and scheme.lower() in ("http", "https") else None
+
+
 def sanitize_html(value: str) -> str:
     """Untrusted HTML in, HTML safe to embed in a page or a feed out."""
     return nh3.clean(

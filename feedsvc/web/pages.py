@@ -22,7 +22,7 @@ from feedsvc import diff as diffs
 from feedsvc.config import FeedSettings
 from feedsvc.errors import NotFound
 from feedsvc.models import ArticleRow, EntryView, VersionRow
-from feedsvc.text import sanitize_html
+from feedsvc.text import sanitize_html, web_url
 from feedsvc.web import state
 from feedsvc.web.responses import cached
 
@@ -99,6 +99,11 @@ def _diff_title(d: diffs.TextDiff) -> str:
 @bp.app_template_filter("when")
 def _when(value: datetime) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+@bp.app_template_filter("web_url")
+def _web_url(value: str | None) -> str | None:
+    return web_url(value)
 
 
 @bp.app_template_filter("safe_html")
