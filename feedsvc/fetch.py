@@ -159,6 +159,7 @@ class Fetcher:
         self.max_bytes = max_bytes
         self.per_host = per_host
         self.timeout = timeout
+        self.connect_timeout = min(timeout, connect_timeout)
         self.clock = clock
         self._client = httpx.Client(
             headers={
@@ -168,7 +169,7 @@ class Fetcher:
             },
             # httpx's read timeout is per read; the deadline in _read covers
             # the whole answer.
-            timeout=httpx.Timeout(timeout, connect=min(timeout, connect_timeout)),
+            timeout=httpx.Timeout(timeout, connect=self.connect_timeout),
             follow_redirects=False,
             transport=transport,
             limits=httpx.Limits(max_connections=50, max_keepalive_connections=10),
@@ -206,11 +207,15 @@ class Fetcher:
         seen = {url}
         current = url
         for _ in range(MAX_REDIRECTS + 1):
-            if urlsplit(current).scheme not in ("http", "https"):
-                raise FetchError(f"refusing to fetch {current!r}: not an http(s) URL")
+            _check_url(current)
             status, resp_headers, body = self._get_once(current, headers)
             if status in REDIRECTS and "location" in resp_headers:
-                target = urljoin(current, resp_headers["location"].strip())
+                try:
+                    target = urljoin(current, resp_headers["location"].strip())
+                except ValueError:
+                    raise FetchError(
+                        f"{url}: redirect to an invalid URL {resp_headers['location']!r}"
+                    ) from None
                 if target in seen:
                     raise FetchError(f"{url}: redirect loop at {target}", status=status)
                 seen.add(target)
@@ -234,11 +239,13 @@ class Fetcher:
                         return resp.status_code, lowered, b""
                     return resp.status_code, lowered, self._read(url, resp, deadline)
             except httpx.ConnectTimeout:
-                raise FetchError(f"{url}: no connection within {self.timeout:g}s") from None
+                raise FetchError(f"{url}: no connection within {self.connect_timeout:g}s") from None
             except httpx.TimeoutException:
                 raise FetchError(f"{url}: timed out after {self.timeout:g}s") from None
             except httpx.ConnectError as exc:
                 raise FetchError(f"{url}: cannot connect: {exc}") from None
+            except UnicodeError as exc:  # a host name IDNA cannot encode ("a..b")
+                raise FetchError(f"{url}: not a valid host name: {exc}") from None
             except httpx.HTTPError as exc:
                 raise FetchError(f"{url}: {type(exc).__name__}: {exc}") from None
 
@@ -301,15 +308,29 @@ class Fetcher:
         raise FetchError(f"{url}: {reason}", status=status, retry_after=retry_after)
 
 
+def _check_url(url: str) -> None:
+    """Refuse, in one line, what is not an http(s) URL with a host: a
+    redirect to file:, a broken IPv6 literal, a host IDNA rejects."""
+    try:
+        parsed = httpx.URL(url)
+        scheme, host = parsed.scheme, parsed.host
+    except (httpx.InvalidURL, ValueError) as exc:
+        raise FetchError(f"{url!r} is not a valid URL: {exc}") from None
+    if scheme not in ("http", "https") or not host:
+        raise FetchError(f"refusing to fetch {url!r}: not an http(s) URL")
+
+
 def _encoded(resp: httpx.Response) -> bool:
     return resp.headers.get("content-encoding", "identity").strip().lower() != "identity"
 
 
 def _headers(resp: httpx.Response) -> dict[str, str]:
-    """Response headers by lower-case name, decoded as latin-1 so that a
-    validator goes back byte for byte (httpx would guess UTF-8). The first
-    of repeated headers wins."""
-    out: dict[str, str] = {}
+    """Response headers by lower-case name. The validators are decoded as
+    latin-1, whatever httpx guessed, so that they go back byte for byte."""
+    out = {name.lower(): value for name, value in resp.headers.items()}
+    raw: dict[str, str] = {}
     for name, value in resp.headers.raw:
-        out.setdefault(name.decode("latin-1").lower(), value.decode("latin-1"))
-    return out
+        key = name.decode("latin-1").lower()
+        if key in ("etag", "last-modified"):
+            raw.setdefault(key, value.decode("latin-1"))  # the first, not a joined list
+    return out | raw

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
+import httpx
 import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
@@ -260,6 +261,30 @@ def test_redirect_off_http_is_refused(httpserver: HTTPServer, fetcher: Fetcher) 
         fetcher.get(httpserver.url_for("/a"))
 
 
+def test_redirect_to_a_broken_url_is_an_error() -> None:
+    # werkzeug will not send this Location, so the server is httpx's mock.
+    def upstream(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(302, headers={"Location": "http://[::1/feed"})
+
+    f = Fetcher("feedsvc-test", transport=httpx.MockTransport(upstream))
+    try:
+        with pytest.raises(FetchError, match=r"(?i)invalid URL in location"):
+            f.get("http://news.test/a")
+    finally:
+        f.close()
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://[::1/feed", "http://\u2603.invalid/feed", "http://xn--.test/", "http://a..b/feed"],
+)
+def test_urls_that_cannot_be_fetched_are_one_line_errors(fetcher: Fetcher, url: str) -> None:
+    with pytest.raises(FetchError) as info:
+        fetcher.get(url)
+    assert "\n" not in str(info.value)
+    assert url in str(info.value)
+
+
 # -- bodies ----------------------------------------------------------------------
 
 
@@ -374,5 +399,35 @@ def test_dripping_server_is_cut_off_at_the_deadline(dripping_server: str) -> Non
     try:
         with pytest.raises(FetchError, match=r"body not complete after 0\.5s"):
             f.get(dripping_server)
+    finally:
+        f.close()
+
+
+@pytest.fixture
+def unanswered_port() -> Iterator[int]:
+    """A port whose accept queue is full: the kernel drops further SYNs, so
+    a new connection neither succeeds nor fails, like a black-holed host."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    queued = []
+    for _ in range(3):
+        s = socket.socket()
+        s.setblocking(False)
+        s.connect_ex(("127.0.0.1", port))
+        queued.append(s)
+    time.sleep(0.1)  # let the handshakes that can complete, complete
+    yield port
+    for s in queued:
+        s.close()
+    listener.close()
+
+
+def test_unanswered_connection_times_out_at_connect_timeout(unanswered_port: int) -> None:
+    f = Fetcher("feedsvc-test", timeout=5, connect_timeout=0.3)
+    try:
+        with pytest.raises(FetchError, match=r"no connection within 0\.3s"):
+            f.get(f"http://127.0.0.1:{unanswered_port}/feed")
     finally:
         f.close()
