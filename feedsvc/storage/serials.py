@@ -79,13 +79,8 @@ class SerialReader:
         for attempt in (1, 2):
             conn = self._connection()
             try:
-                cur = conn.cursor()
-                if feed is None:
-                    cur.execute(_ALL)
-                else:
-                    cur.execute(self._one, (feed,))
+                cur = conn.execute(_ALL) if feed is None else conn.execute(self._one, (feed,))
                 row = cur.fetchone()
-                cur.close()
                 return (int(row[0]), row[1]) if row else (0, None)
             except Exception:
                 # A dropped connection (database restarted): open a new one

@@ -25,7 +25,7 @@ from feedsvc.render import (
     revisions_atom,
 )
 from feedsvc.storage.serials import as_utc
-from feedsvc.web import state
+from feedsvc.web import WebState, state
 from feedsvc.web.cache import Rendered
 from feedsvc.web.responses import send
 
@@ -36,19 +36,18 @@ RSS = "application/rss+xml; charset=utf-8"
 OPML = "text/x-opml; charset=utf-8"
 
 
-def _feed(name: str) -> FeedSettings:
-    feed = state().feeds.get(name)
+def _feed(st: WebState, name: str) -> FeedSettings:
+    feed = st.feeds.get(name)
     if feed is None:
         abort(404)
     return feed
 
 
 def _serve(
-    slot: Hashable, feed: str, content_type: str, render: Callable[[Any], bytes]
+    st: WebState, slot: Hashable, feed: str, content_type: str, render: Callable[[Any], bytes]
 ) -> Response:
     """Answer from the rendering of `slot` as of the feed's latest change;
     `render(changed_at)` makes the bytes when there is none yet."""
-    st = state()
     serial, changed_at = st.store.serials.read(feed)
 
     def make() -> Rendered:
@@ -63,9 +62,11 @@ def _serve(
 @bp.get("/feeds/<name>.atom")
 def atom(name: str) -> Response:
     st = state()
-    feed = _feed(name)
-    before = request.args.get("before")
-    after = request.args.get("after")
+    feed = _feed(st, name)
+    before = after = None
+    if request.environ.get("QUERY_STRING"):  # parsing args costs; most requests have none
+        before = request.args.get("before")
+        after = request.args.get("after")
     if before is not None and after is not None:
         abort(400, description="a page is either before= or after= a cursor, not both")
 
@@ -104,25 +105,25 @@ def atom(name: str) -> Response:
             hub=st.settings.service.hub,
         )
 
-    return _serve(("atom", name, before, after), name, ATOM, render)
+    return _serve(st, ("atom", name, before, after), name, ATOM, render)
 
 
 @bp.get("/feeds/<name>.rss")
 def rss(name: str) -> Response:
     st = state()
-    feed = _feed(name)
+    feed = _feed(st, name)
     per_page = st.settings.service.entries_per_page
 
     def render(changed_at: Any) -> bytes:
         return feed_rss(name, feed.title, st.store.feed_entries(name, per_page), st.links)
 
-    return _serve(("rss", name), name, RSS, render)
+    return _serve(st, ("rss", name), name, RSS, render)
 
 
 @bp.get("/feeds/<name>/revisions.atom")
 def revisions(name: str) -> Response:
     st = state()
-    feed = _feed(name)
+    feed = _feed(st, name)
     per_page = st.settings.service.entries_per_page
 
     def render(changed_at: Any) -> bytes:
@@ -131,7 +132,7 @@ def revisions(name: str) -> Response:
             name, feed.title, views, st.links, updated=changed_at, hub=st.settings.service.hub
         )
 
-    return _serve(("revisions", name), name, ATOM, render)
+    return _serve(st, ("revisions", name), name, ATOM, render)
 
 
 @bp.get("/articles/<aid>.atom")
@@ -145,7 +146,7 @@ def article(aid: str) -> Response:
         )
 
     # Tied to the feed's serial: any change in the feed may be this article's.
-    return _serve(("article", aid), row.feed, ATOM, render)
+    return _serve(st, ("article", aid), row.feed, ATOM, render)
 
 
 @bp.get("/feeds.opml")

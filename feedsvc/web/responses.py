@@ -71,12 +71,13 @@ def not_modified(etag: str, last_modified: datetime | None) -> bool:
     decides alone; otherwise If-Modified-Since is compared as "not newer
     than", so a reader that sends a date of its own making (rather than
     echoing ours) is still answered 304."""
-    if request.method not in ("GET", "HEAD"):
+    environ = request.environ  # plain dict lookups: this runs on every request
+    if environ["REQUEST_METHOD"] not in ("GET", "HEAD"):
         return False
-    inm = request.headers.get("If-None-Match")
+    inm = environ.get("HTTP_IF_NONE_MATCH")
     if inm is not None:
         return _etag_matches(inm, etag)
-    ims = request.headers.get("If-Modified-Since")
+    ims = environ.get("HTTP_IF_MODIFIED_SINCE")
     if ims is None or last_modified is None:
         return False
     since = parse_date(ims)
@@ -90,7 +91,7 @@ def send(rendered: Rendered, max_age: int | None = None) -> Response:
         max_age = current_app.extensions["feedsvc"].settings.service.cache_max_age
     coding = None
     if len(rendered.body) >= MIN_COMPRESS:
-        accept = request.headers.get("Accept-Encoding")
+        accept = request.environ.get("HTTP_ACCEPT_ENCODING")
         if accept:
             coding = choose_coding(accept)
     body, etag = rendered.encoded(coding)
