@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 from collections.abc import Callable, Iterator
@@ -14,7 +15,7 @@ import click
 
 from feedsvc import __version__, config
 from feedsvc.config import Settings
-from feedsvc.errors import FeedsvcError
+from feedsvc.errors import FeedsvcError, UsageError
 from feedsvc.storage import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -290,3 +291,30 @@ def diff(
         click.echo(header)
         for line in diffs.word_diff_lines(d):
             click.echo(line)
+
+
+@main.command()
+@click.option("--feed", "feed_name", metavar="NAME", help="Only this feed's articles.")
+@click.option(
+    "--since", metavar="DATE", help="Only versions seen at or after DATE (ISO 8601, UTC default)."
+)
+@config_option
+def export(settings: Settings, feed_name: str | None, since: str | None) -> None:
+    """Every version as JSON Lines on stdout, one version a line."""
+    from feedsvc.export import export_lines, parse_since
+
+    try:
+        when = parse_since(since) if since is not None else None
+    except ValueError as exc:
+        raise UsageError(f"--since: {exc}") from None
+    if feed_name is not None and feed_name not in {f.name for f in settings.feeds}:
+        raise UsageError(f"no feed named {feed_name!r} in {settings.path}")
+    out = click.get_text_stream("stdout")
+    with opened(settings) as store:
+        try:
+            for line in export_lines(store, feed=feed_name, since=when):
+                out.write(line)
+        except BrokenPipeError:
+            # `feedsvc export | head`: the reader has what it wanted. Point
+            # stdout at /dev/null so the final flush does not fail again.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

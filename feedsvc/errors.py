@@ -15,6 +15,12 @@ class ConfigError(FeedsvcError):
     exit_code = 2
 
 
+class UsageError(FeedsvcError):
+    """A command-line argument is wrong (a bad date, say). Exit status 2."""
+
+    exit_code = 2
+
+
 class NotFound(FeedsvcError):
     """An article, version or feed that does not exist."""
 

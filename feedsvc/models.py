@@ -276,3 +276,20 @@ class FeedStats:
     versions: int
     suspect: int
     last_change: datetime | None
+
+
+@dataclass(frozen=True)
+class ArticleSummary:
+    """An article with its latest title: one item of an API article list."""
+
+    article: ArticleRow
+    title: str
+
+
+@dataclass(frozen=True)
+class ExportedVersion:
+    """One version with the article facts an export line carries."""
+
+    feed: str
+    url: str | None
+    version: VersionRow

@@ -52,27 +52,40 @@ BRIDGE: list[tuple[str, list[str]]] = [
 
 
 class Newsroom:
-    """One feed, "city", whose source is a folder of .txt stories."""
+    """Feeds (default one, "city") whose sources are folders of .txt stories,
+    one folder per feed, named like the feed."""
 
-    def __init__(self, tmp_path: Path, make_settings: Any, store_for: Any, clock: Any) -> None:
-        self.folder = tmp_path / "city"
-        self.folder.mkdir()
+    def __init__(
+        self,
+        tmp_path: Path,
+        make_settings: Any,
+        store_for: Any,
+        clock: Any,
+        feeds: tuple[str, ...] = ("city",),
+    ) -> None:
+        self.root = tmp_path
+        for name in feeds:
+            (tmp_path / name).mkdir()
         self.clock = clock
+        titles = {"city": "City News"}
         self.settings: Settings = make_settings(
-            [{"name": "city", "title": "City News", "sources": [str(self.folder)]}]
+            [
+                {"name": name, "title": titles.get(name, name.title()), "sources": [name]}
+                for name in feeds
+            ]
         )
         self.store: Store = store_for(self.settings)
         self.store.sync_sources(self.settings.feeds, clock())
         self.updater = Updater(self.settings, self.store, clock=clock)
 
-    def write(self, slug: str, title: str, paragraphs: list[str]) -> None:
+    def write(self, slug: str, title: str, paragraphs: list[str], feed: str = "city") -> None:
         text = title + "\n\n" + "\n\n".join(paragraphs) + "\n"
-        (self.folder / f"{slug}.txt").write_text(text, encoding="utf-8")
+        (self.root / feed / f"{slug}.txt").write_text(text, encoding="utf-8")
 
     def poll(self, minutes: float = 20) -> None:
         self.clock.advance(minutes * 60)
-        [outcome] = self.updater.poll("test", due_only=False)
-        assert outcome.error is None, outcome.error
+        for outcome in self.updater.poll("test", due_only=False):
+            assert outcome.error is None, outcome.error
 
     def publish(self, slug: str, revisions: list[tuple[str, list[str]]]) -> ArticleRow:
         """Write each revision of a story and poll after each: one version each."""
@@ -83,9 +96,9 @@ class Newsroom:
         assert article.latest_version == len(revisions)
         return article
 
-    def article(self, slug: str) -> ArticleRow:
+    def article(self, slug: str, feed: str = "city") -> ArticleRow:
         # Local articles are keyed by their path relative to config.toml.
-        return self.store.find_article(f"city/{slug}.txt")
+        return self.store.find_article(f"{feed}/{slug}.txt")
 
     def app(self) -> Flask:
         app = create_app(self.settings, self.store)

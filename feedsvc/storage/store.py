@@ -43,9 +43,11 @@ from feedsvc.models import (
     ArticleForUpdate,
     ArticleIntent,
     ArticleRow,
+    ArticleSummary,
     CheckIntent,
     EntryView,
     Evidence,
+    ExportedVersion,
     FeedStats,
     LatestVersion,
     RevisionView,
@@ -1122,6 +1124,64 @@ class Store:
             )
             for v in found
         ]
+
+    def article_page(
+        self,
+        feed: str,
+        limit: int,
+        *,
+        since: datetime | None = None,
+        after: tuple[datetime, str] | None = None,
+    ) -> list[ArticleSummary]:
+        """A page of the feed's articles, newest update first (ties by id),
+        with their latest titles. `after` is the (updated_at, id) of the last
+        article of the previous page: keyset paging, so a page stays cheap
+        however deep it is and no article is skipped or repeated when new
+        versions arrive between two pages (an updated article moves to the
+        front, where a reader who started earlier does not look again)."""
+        latest = and_(
+            versions.c.article_id == articles.c.id, versions.c.number == articles.c.latest_version
+        )
+        q = (
+            select(articles, versions.c.title.label("latest_title"))
+            .join(versions, latest)
+            .where(articles.c.feed == feed)
+            .order_by(articles.c.updated_at.desc(), articles.c.id)
+            .limit(limit)
+        )
+        if since is not None:
+            q = q.where(articles.c.updated_at >= since)
+        if after is not None:
+            updated, aid = after
+            q = q.where(
+                or_(
+                    articles.c.updated_at < updated,
+                    and_(articles.c.updated_at == updated, articles.c.id > aid),
+                )
+            )
+        with self.engine.connect() as conn:
+            return [ArticleSummary(_article_row(r), r.latest_title) for r in conn.execute(q)]
+
+    def export_versions(
+        self, *, feed: str | None = None, since: datetime | None = None, batch: int = 500
+    ) -> Iterator[ExportedVersion]:
+        """Every version (suspect ones included, marked), oldest row first,
+        streamed: rows arrive `batch` at a time (a server-side cursor on
+        PostgreSQL), so memory stays flat however many versions there are.
+        The connection is held until the iterator is exhausted or closed."""
+        q = (
+            select(*_META_COLUMNS, versions.c.text, articles.c.feed, articles.c.url)
+            .join(articles, articles.c.id == versions.c.article_id)
+            .order_by(versions.c.id)
+        )
+        if feed is not None:
+            q = q.where(articles.c.feed == feed)
+        if since is not None:
+            q = q.where(versions.c.seen_at >= since)
+        with self.engine.connect() as conn:
+            result = conn.execution_options(yield_per=batch).execute(q)
+            for row in result:
+                yield ExportedVersion(row.feed, row.url, _version_row(row))
 
     def article(self, aid: str) -> ArticleRow:
         with self.engine.connect() as conn:

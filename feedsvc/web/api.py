@@ -1,0 +1,262 @@
+"""The JSON API under /api/: the same data as the pages and feeds, for
+scripts. Described by the OpenAPI document at /api/openapi.json (openapi.py);
+tests check every response against it. Errors are JSON too:
+{"error": "...", "status": 400}."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, Response, abort, request
+
+from feedsvc.config import FeedSettings
+from feedsvc.diff import diff_texts
+from feedsvc.export import export_lines, iso, parse_since
+from feedsvc.models import ArticleRow, ArticleSummary, VersionRow
+from feedsvc.web import state
+from feedsvc.web.cache import Rendered
+from feedsvc.web.openapi import MAX_INT, MAX_LIMIT, document
+from feedsvc.web.responses import send
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+JSON = "application/json"
+NDJSON = "application/x-ndjson"
+DEFAULT_LIMIT = 50
+
+
+def _send_json(data: Any, last_modified: datetime | None = None) -> Response:
+    """A JSON answer with an ETag of its bytes, so clients can revalidate."""
+    body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    return send(Rendered(body, JSON, last_modified))
+
+
+def _feed(name: str) -> FeedSettings:
+    try:
+        return state().settings.feed(name)
+    except KeyError:
+        abort(404, description=f"no feed named {name!r}")
+
+
+def _api(path: str) -> str:
+    return f"{state().links.base_url}/api{path}"
+
+
+# -- query parameters ----------------------------------------------------------
+
+
+def _whole(name: str, raw: str, low: int = 1, high: int = MAX_INT) -> int:
+    """A whole number from a URL, or a 400 naming the parameter. The upper
+    bound keeps absurd numbers away from the database's integer columns."""
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
+        abort(400, description=f"{name}: expected a whole number from {low} to {high}, got {raw!r}")
+    return int(raw)
+
+
+def _int_arg(name: str, default: int, low: int = 1, high: int = MAX_INT) -> int:
+    raw = request.args.get(name)
+    return default if raw is None else _whole(name, raw, low, high)
+
+
+def _since_arg() -> datetime | None:
+    raw = request.args.get("since")
+    if raw is None:
+        return None
+    try:
+        return parse_since(raw)
+    except ValueError as exc:
+        abort(400, description=f"since: {exc}")
+
+
+def _encode_cursor(summary: ArticleSummary) -> str:
+    raw = f"{summary.article.updated_at.isoformat()}|{summary.article.id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(value: str) -> tuple[datetime, str]:
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
+        updated, _, aid = raw.partition("|")
+        when = datetime.fromisoformat(updated)
+        if not aid or when.tzinfo is None:
+            raise ValueError
+        return when, aid
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        abort(400, description="cursor: not a cursor this API gave out")
+
+
+# -- JSON shapes (schemas in openapi.py) ---------------------------------------
+
+
+def _feed_json(feed: FeedSettings) -> dict[str, Any]:
+    st = state()
+    _, changed_at = st.store.feed_serial(feed.name)
+    return {
+        "name": feed.name,
+        "title": feed.title,
+        "articles": st.store.count_articles(feed.name),
+        "changed_at": iso(changed_at),
+        "links": {
+            "articles": _api(f"/feeds/{feed.name}/articles"),
+            "atom": st.links.feed(feed.name),
+            "rss": st.links.feed(feed.name, "rss"),
+            "revisions": st.links.revisions(feed.name),
+        },
+    }
+
+
+def _article_json(a: ArticleRow, title: str) -> dict[str, Any]:
+    links = state().links
+    return {
+        "id": a.id,
+        "feed": a.feed,
+        "title": title,
+        "url": a.url,
+        "first_seen_at": iso(a.first_seen_at),
+        "published_at": iso(a.published_at),
+        "updated_at": iso(a.updated_at),
+        "latest_version": a.latest_version,
+        "developing": a.developing,
+        "status": a.status,
+        "links": {
+            "self": _api(f"/articles/{a.id}"),
+            "html": links.article(a.id),
+            "atom": links.article_feed(a.id),
+        },
+    }
+
+
+def _version_json(v: VersionRow, *, full: bool = False) -> dict[str, Any]:
+    links = state().links
+    out: dict[str, Any] = {
+        "number": v.number,
+        "seen_at": iso(v.seen_at),
+        "title": v.title,
+        "sha256": v.sha256,
+        "words": v.words,
+        "words_added": v.words_added,
+        "words_removed": v.words_removed,
+        "change_class": v.change_class,
+        "revert_of": v.revert_of,
+        "developing": v.developing,
+        "suspect": v.suspect,
+        "author": v.author,
+        "links": {
+            "self": _api(f"/articles/{v.article_id}/versions/{v.number}"),
+            "html": links.version(v.article_id, v.number),
+            "text": links.version(v.article_id, v.number, ".txt"),
+        },
+    }
+    if full:
+        out["text"] = v.text
+        out["html"] = v.html
+    return out
+
+
+# -- endpoints -----------------------------------------------------------------
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    return _send_json(document(state().links.base_url))
+
+
+@bp.get("/feeds")
+def feeds() -> Response:
+    return _send_json({"feeds": [_feed_json(f) for f in state().settings.feeds]})
+
+
+@bp.get("/feeds/<name>/articles")
+def articles(name: str) -> Response:
+    st = state()
+    _feed(name)
+    limit = _int_arg("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    since = _since_arg()
+    cursor = request.args.get("cursor")
+    after = _decode_cursor(cursor) if cursor else None  # an empty cursor: the first page
+    # One more than asked tells whether there is a next page.
+    page = st.store.article_page(name, limit + 1, since=since, after=after)
+    more, page = len(page) > limit, page[:limit]
+    next_cursor = _encode_cursor(page[-1]) if more else None
+    next_url = None
+    if next_cursor is not None:
+        params = {"limit": str(limit), "cursor": next_cursor}
+        if "since" in request.args:
+            params["since"] = request.args["since"]
+        query = "&".join(f"{k}={v}" for k, v in params.items())
+        next_url = _api(f"/feeds/{name}/articles?{query}")
+    return _send_json(
+        {
+            "feed": name,
+            "articles": [_article_json(s.article, s.title) for s in page],
+            "next_cursor": next_cursor,
+            "next": next_url,
+        }
+    )
+
+
+@bp.get("/articles/<aid>")
+def article(aid: str) -> Response:
+    st = state()
+    row = st.store.article(aid)  # NotFound -> 404
+    history = st.store.versions(aid)
+    body = _article_json(row, history[-1].title if history else "")
+    body["versions"] = [_version_json(v) for v in history]
+    body["events"] = [
+        {"at": iso(at), "kind": kind, "detail": detail} for at, kind, detail in st.store.events(aid)
+    ]
+    return _send_json(body, row.updated_at)
+
+
+@bp.get("/articles/<aid>/versions/<number>")
+def version(aid: str, number: str) -> Response:
+    st = state()
+    row = st.store.article(aid)
+    v = st.store.version(row.id, _whole("version", number))  # NotFound -> 404
+    return _send_json({"article_id": row.id, **_version_json(v, full=True)}, v.seen_at)
+
+
+@bp.get("/articles/<aid>/diff")
+def diff(aid: str) -> Response:
+    st = state()
+    row = st.store.article(aid)
+    latest = row.latest_version
+    to_n = _int_arg("to", latest)
+    from_n = _int_arg("from", to_n - 1)
+    if from_n < 1 or from_n == to_n or max(from_n, to_n) > latest:
+        abort(
+            400,
+            description=f"bad version range {from_n}...{to_n}: article {aid} has versions "
+            f"1 to {latest}; a diff needs two different ones",
+        )
+    old, new = st.store.version(aid, from_n), st.store.version(aid, to_n)
+    d = diff_texts(old.title, old.text, new.title, new.text)
+    return _send_json(
+        {
+            "article_id": aid,
+            "from": _version_json(old),
+            "to": _version_json(new),
+            "diff": d.to_dict(),
+            "links": {
+                "html": st.links.diff(aid, from_n, to_n),
+                "unified": st.links.diff(aid, from_n, to_n, ".diff"),
+            },
+        },
+        max(old.seen_at, new.seen_at),
+    )
+
+
+@bp.get("/export")
+def export() -> Response:
+    st = state()
+    name = request.args.get("feed")
+    if name is not None:
+        _feed(name)
+    since = _since_arg()
+    # A generator body: Flask sends each line as the database yields it.
+    lines = (line.encode() for line in export_lines(st.store, feed=name, since=since))
+    return Response(lines, mimetype=NDJSON)
