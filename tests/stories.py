@@ -79,13 +79,21 @@ class Site:
 
 
 def make_site(
-    tmp_path: Path, make_settings: Any, store_for: Any, clock: Any, versions: int = 5
+    tmp_path: Path,
+    make_settings: Any,
+    store_for: Any,
+    clock: Any,
+    versions: int = 5,
+    service: dict[str, Any] | None = None,
 ) -> Site:
     """A feed "city" over a local folder holding bridge.txt, polled once per
-    version of the story (up to five), ten minutes apart."""
+    version of the story (up to five), ten minutes apart. `service`
+    overrides [service] settings (base_url, say)."""
     folder = tmp_path / "stories"
     folder.mkdir()
-    settings = make_settings([{"name": "city", "title": "City News", "sources": ["stories"]}])
+    settings = make_settings(
+        [{"name": "city", "title": "City News", "sources": ["stories"]}], service=service
+    )
     store = store_for(settings)
     store.sync_sources(settings.feeds, clock())
     updater = Updater(settings, store, clock=clock)

@@ -226,7 +226,12 @@ def diff(aid: str, spec: str) -> str | Response:
         new=new,
         diff=d,
         view=view,
-        rows=diffs.side_by_side(d) if view == "side" else [],
+        rows=[
+            (p.kind, left, right)
+            for p, (left, right) in zip(d.paragraphs, diffs.side_by_side(d), strict=True)
+        ]
+        if view == "side"
+        else [],
         links=st.links,
         feed_links=_article_feed_links(row),
     )

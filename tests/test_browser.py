@@ -1,0 +1,166 @@
+"""A real browser reads the pages: Debian's headless Chromium driven by
+Playwright loads the article and diff pages served over HTTP on 127.0.0.1,
+sees insertions and deletions styled (computed style, not markup), logs no
+console errors, and leaves screenshots in test-artifacts/."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.conftest import REPO
+from tests.stories import MARKER, P3, P4, Site, make_site
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = REPO / "test-artifacts"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)",
+    ),
+]
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    # What the browser sees does not depend on the backend.
+    return f"sqlite:///{tmp_path}/feedsvc.db"
+
+
+@pytest.fixture
+def served(tmp_path: Path, make_settings: Any, store_for: Any, clock: Any) -> Iterator[Site]:
+    """The five-version story served by werkzeug on an ephemeral port, with
+    base_url pointing at it so every link and the stylesheet load."""
+    app: dict[str, Callable[..., Any]] = {}
+    server = make_server("127.0.0.1", 0, lambda env, start: app["wsgi"](env, start), threaded=True)
+    base = f"http://127.0.0.1:{server.port}"
+    site = make_site(tmp_path, make_settings, store_for, clock, service={"base_url": base})
+    app["wsgi"] = site.app.wsgi_app
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield site
+    finally:
+        server.shutdown()
+        thread.join(5)
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def open_page(browser: Any, url: str, errors: list[str], **context: Any) -> Any:
+    """A page that records console errors and page errors, and refuses any
+    request that is not to our own server."""
+    page = browser.new_context(**context).new_page()
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    own = urlsplit(url).netloc
+    page.route(
+        "**/*",
+        lambda route: (
+            route.continue_() if urlsplit(route.request.url).netloc == own else route.abort()
+        ),
+    )
+    response = page.goto(url, wait_until="load")
+    assert response is not None and response.status == 200, url
+    return page
+
+
+def style(page: Any, selector: str, prop: str) -> str:
+    return str(
+        page.eval_on_selector(selector, f"el => getComputedStyle(el).getPropertyValue('{prop}')")
+    )
+
+
+def visible_marks(page: Any, tag: str) -> list[str]:
+    return [
+        text.strip()
+        for text in page.eval_on_selector_all(
+            f".diff {tag}",
+            "els => els.filter(e => e.offsetWidth > 0 && e.offsetHeight > 0).map(e => e.innerText)",
+        )
+    ]
+
+
+def test_diff_page_shows_insertions_and_deletions(served: Site, browser: Any) -> None:
+    errors: list[str] = []
+    aid = served.article().id
+    page = open_page(
+        browser, f"{served.settings.service.base_url}/articles/{aid}/diff/3...4", errors
+    )
+    assert MARKER in visible_marks(page, "del")
+    assert P4 in visible_marks(page, "ins")
+    # The stylesheet loaded and marks the runs: coloured backgrounds, and
+    # deletions struck through, so colour is not the only signal.
+    assert style(page, ".diff ins", "background-color") == "rgb(215, 245, 221)"
+    assert style(page, ".diff del", "background-color") == "rgb(251, 220, 220)"
+    assert "line-through" in style(page, ".diff del", "text-decoration-line")
+    assert "underline" in style(page, ".diff ins", "text-decoration-line")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "diff-inline.png"), full_page=True)
+    page.goto(f"{served.settings.service.base_url}/articles/{aid}/diff/3...4?view=side")
+    assert P4 in visible_marks(page, "ins") or P4 in page.inner_text("table.side")
+    page.screenshot(path=str(ARTIFACTS / "diff-side-by-side.png"), full_page=True)
+    assert errors == []
+
+
+def test_article_page_shows_the_timeline_with_its_diffs(served: Site, browser: Any) -> None:
+    errors: list[str] = []
+    aid = served.article().id
+    page = open_page(browser, f"{served.settings.service.base_url}/articles/{aid}", errors)
+    assert page.title().startswith("Harbour bridge closed for a month")
+    steps = page.eval_on_selector_all("ol.timeline > li", "els => els.map(e => e.id)")
+    assert steps == ["v5", "v4", "v3", "v2", "v1"]
+    # The newest step's diff is open; older ones open with a click, no script.
+    assert page.is_visible("#v5 ins")
+    assert not page.is_visible("#v2 ins")
+    page.click("#v2 summary")
+    assert page.is_visible("#v2 ins")
+    assert page.inner_text("#v2 ins") == P3
+    assert style(page, "#v2 ins", "background-color") == "rgb(215, 245, 221)"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "article.png"), full_page=True)
+    assert errors == []
+
+
+def test_pages_fit_a_phone_screen(served: Site, browser: Any) -> None:
+    errors: list[str] = []
+    aid = served.article().id
+    base = served.settings.service.base_url
+    phone = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2}
+    for name, path in [
+        ("phone-index", "/"),
+        ("phone-article", f"/articles/{aid}"),
+        ("phone-diff-side", f"/articles/{aid}/diff/1...5?view=side"),
+    ]:
+        page = open_page(browser, base + path, errors, **phone)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, (path, width)  # no sideways scrolling
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    assert errors == []
