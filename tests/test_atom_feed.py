@@ -171,3 +171,17 @@ def test_an_unknown_feed_is_404(newsroom: Newsroom) -> None:
 
 def test_an_empty_feed_is_still_valid_atom(newsroom: Newsroom) -> None:
     assert_valid_atom(get(newsroom, "/feeds/news.atom"))
+
+
+def test_every_atom_document_served_is_valid_atom(newsroom: Newsroom) -> None:
+    newsroom.write("bridge", "Harbour bridge closed", "Cracks found.", "More details to follow.")
+    newsroom.write("ferries", "Ferries every ten minutes")
+    newsroom.poll()
+    newsroom.write("bridge", "Harbour bridge reopens", "Cracks found.", "Repairs took a week.")
+    newsroom.poll()
+    aid = newsroom.store.feed_page("news", 1)[0][0].article.id
+
+    for path in ("/feeds/news.atom", "/feeds/news/revisions.atom", f"/articles/{aid}.atom"):
+        response = newsroom.client.get(path)
+        assert response.headers["Content-Type"] == "application/atom+xml; charset=utf-8", path
+        assert_valid_atom(response.data)

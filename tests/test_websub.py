@@ -107,6 +107,16 @@ def test_a_failing_hub_is_retried_with_backoff_and_never_blocks_ingest(
     assert after == failed_at + timedelta(seconds=retry_delay(1))
     assert b"Harbour bridge reopens" in newsroom.client.get("/feeds/news.atom").data
 
+    health = newsroom.client.get("/healthz").get_json()
+    assert health["hub_failing"] == [
+        {
+            "feed": "news",
+            "failures": 1,
+            "last_error": "HTTP 503",
+            "retry_at": (failed_at + timedelta(seconds=retry_delay(1))).isoformat(),
+        }
+    ]
+
     httpserver.clear_all_handlers()
     httpserver.expect_request("/hub", method="POST").respond_with_data("", status=204)
     newsroom.clock.advance(retry_delay(1))
@@ -115,6 +125,7 @@ def test_a_failing_hub_is_retried_with_backoff_and_never_blocks_ingest(
     assert [p.error for p in again] == [None]
     serial, _ = newsroom.store.serials.read("news")
     assert newsroom.store.ping_state("news") == (serial, 0, None, None)
+    assert newsroom.client.get("/healthz").get_json()["hub_failing"] == []
 
 
 def test_an_unreachable_hub_is_a_recorded_failure(

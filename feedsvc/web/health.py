@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify
 
 from feedsvc.models import SourceRow
+from feedsvc.storage import Store
 from feedsvc.web import state
 
 bp = Blueprint("health", __name__)
@@ -22,12 +23,27 @@ def healthz() -> tuple[Response, int]:
     except Exception as exc:  # the database is down: say so, do not crash
         return jsonify(status="error", database=f"unreachable: {type(exc).__name__}"), 503
     failing = [r for r in rows if r.active and (r.failures or r.gone)]
-    return jsonify(
-        status="ok",
-        database="ok",
-        sources=len([r for r in rows if r.active]),
-        failing=[_failing(r) for r in failing],
-    ), 200
+    body: dict[str, Any] = {
+        "status": "ok",
+        "database": "ok",
+        "sources": len([r for r in rows if r.active]),
+        "failing": [_failing(r) for r in failing],
+    }
+    if st.settings.service.hub:
+        body["hub_failing"] = _hub_failing(st.store, [f.name for f in st.settings.feeds])
+    return jsonify(body), 200
+
+
+def _hub_failing(store: Store, feeds: list[str]) -> list[dict[str, Any]]:
+    """Feeds whose WebSub ping keeps failing, and when it is tried next."""
+    out = []
+    for feed in feeds:
+        _, failures, after, error = store.ping_state(feed)
+        if failures:
+            out.append(
+                {"feed": feed, "failures": failures, "last_error": error, "retry_at": _iso(after)}
+            )
+    return out
 
 
 def _failing(r: SourceRow) -> dict[str, Any]:
