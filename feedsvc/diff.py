@@ -197,9 +197,42 @@ def _too_costly(a: Sequence[str], b: Sequence[str]) -> bool:
 
 
 def diff_words(old: Sequence[str], new: Sequence[str]) -> Iterator[DiffOp]:
-    """Word runs between two word lists."""
+    """Word runs between two word lists. A paragraph too long to diff word
+    by word (a page scraped without paragraph breaks) is aligned sentence
+    by sentence first, then diffed word by word inside the changed
+    sentences."""
+    if len(old) * len(new) > MAX_PAIRS:
+        old_s, new_s = _sentences(old), _sentences(new)
+        if len(old_s) > 1 or len(new_s) > 1:
+            yield from _diff_sentences(old_s, new_s)
+            return
     for tag, i1, i2, j1, j2 in _opcodes(old, new):
         yield DiffOp(tag, " ".join(old[i1:i2]), " ".join(new[j1:j2]))  # type: ignore[arg-type]
+
+
+def _diff_sentences(old: list[str], new: list[str]) -> Iterator[DiffOp]:
+    for tag, i1, i2, j1, j2 in _opcodes(old, new):
+        if tag == "equal":
+            text = " ".join(old[i1:i2])
+            yield DiffOp("equal", text, text)
+            continue
+        a = " ".join(old[i1:i2]).split()
+        b = " ".join(new[j1:j2]).split()
+        for op_tag, a1, a2, b1, b2 in _opcodes(a, b):
+            yield DiffOp(op_tag, " ".join(a[a1:a2]), " ".join(b[b1:b2]))  # type: ignore[arg-type]
+
+
+def _sentences(words: Sequence[str]) -> list[str]:
+    """Words grouped into sentences: a word ending in . ! or ? ends one."""
+    out: list[str] = []
+    start = 0
+    for k, word in enumerate(words):
+        if word[-1] in ".!?" or word.endswith(('."', ".\u201d", "?\u201d", "!\u201d")):
+            out.append(" ".join(words[start : k + 1]))
+            start = k + 1
+    if start < len(words):
+        out.append(" ".join(words[start:]))
+    return out
 
 
 def _align(old: list[str], new: list[str]) -> Iterator[ParagraphDiff]:
@@ -250,10 +283,13 @@ def _similar_pairs(old: list[str], new: list[str]) -> list[tuple[int, int]]:
     """The in-order pairing of old and new paragraphs that shares the most
     words (a weighted longest common subsequence over similar pairs)."""
     n, m = len(old), len(new)
-    if n * m > MAX_PAIRING:
-        return [(k, k) for k in range(min(n, m)) if _similarity(old[k], new[k]) >= SIMILAR]
     sets_old = [set(p.casefold().split()) for p in old]
     sets_new = [set(p.casefold().split()) for p in new]
+    positional = [(k, k) for k in range(min(n, m)) if _jaccard(sets_old[k], sets_new[k]) >= SIMILAR]
+    # The common case (words edited here and there, paragraphs in place) and
+    # the costly one (a large block) both pair by position.
+    if (n == m and len(positional) == n) or n * m > MAX_PAIRING:
+        return positional
     sim = [[_jaccard(so, sn) for sn in sets_new] for so in sets_old]
     best = [[0.0] * (m + 1) for _ in range(n + 1)]
     for a in range(n - 1, -1, -1):
@@ -271,10 +307,6 @@ def _similar_pairs(old: list[str], new: list[str]) -> list[tuple[int, int]]:
         else:
             b += 1
     return pairs
-
-
-def _similarity(a: str, b: str) -> float:
-    return _jaccard(set(a.casefold().split()), set(b.casefold().split()))
 
 
 def _jaccard(a: set[str], b: set[str]) -> float:

@@ -82,6 +82,9 @@ def is_boilerplate(line: str) -> bool:
     return bool(BOILERPLATE_LINE.match(_SPACE.sub(" ", line).strip()))
 
 
+# More than any marker is long: see classify().
+MAX_MARKER_WORDS = 20
+
 CORRECTION_NOTICE = re.compile(
     r"^\s*(correction|clarification|editor['\u2019]?s note|an earlier version of this)",
     re.IGNORECASE | re.MULTILINE,
@@ -124,7 +127,7 @@ def word_count(text: str) -> int:
 
 
 def _squash(text: str) -> str:
-    return _SPACE.sub(" ", _PUNCT.sub(" ", text.casefold())).strip()
+    return " ".join(_PUNCT.sub(" ", text.casefold()).split())
 
 
 def developing_markers(extra: Iterable[str] = ()) -> tuple[str, ...]:
@@ -166,7 +169,9 @@ def decide(
         return Decision(False, sha)
     d = diff_texts(latest.title, latest.text, title, text)
     revert_of = known_hashes.get(sha)
-    change_class = classify(latest.title, latest.text, title, text, revert_of, markers)
+    change_class = classify(
+        latest.title, latest.text, title, text, revert_of, markers, d.words_added, d.words_removed
+    )
     return Decision(True, sha, change_class, revert_of, d.words_added, d.words_removed)
 
 
@@ -177,9 +182,12 @@ def classify(
     new_text: str,
     revert_of: int | None = None,
     markers: Sequence[str] | None = None,
+    words_added: int | None = None,
+    words_removed: int | None = None,
 ) -> str:
     """One word for what a revision did, so people can filter for it:
-    revert, headline, correction, append, deletion or edit."""
+    revert, headline, correction, append, deletion or edit. Pass the diff's
+    word counts when you have them, to spare diffing twice."""
     if revert_of is not None:
         return "revert"
     if old_text == new_text:
@@ -188,10 +196,15 @@ def classify(
         return "correction"
     if markers is None:
         markers = developing_markers()
-    if _appended(old_text, new_text, markers):
+    # An append removes at most a developing marker (a dozen words): skip
+    # the word-by-word check when the diff already says more went.
+    maybe_append = words_removed is None or words_removed <= MAX_MARKER_WORDS
+    if maybe_append and _appended(old_text, new_text, markers):
         return "append"
-    d = diff_texts("", old_text, "", new_text)
-    if d.words_removed and not d.words_added:
+    if words_added is None or words_removed is None:
+        d = diff_texts("", old_text, "", new_text)
+        words_added, words_removed = d.words_added, d.words_removed
+    if words_removed and not words_added:
         return "deletion"
     return "edit"
 

@@ -175,6 +175,25 @@ def test_pathological_block_falls_back_to_one_replacement() -> None:
     assert (d.old_text(), d.new_text()) == (old, new)
 
 
+def test_long_paragraph_is_aligned_by_sentence_then_diffed_by_word() -> None:
+    # A page scraped without paragraph breaks: 4,000 words in one paragraph
+    # is past the word-by-word budget, yet three changed words stay three.
+    sentences = [f"Sentence {k} says the council met on day {k % 7}." for k in range(400)]
+    old = " ".join(sentences)
+    changed = list(sentences)
+    for k, word in ((40, "Monday"), (200, "Tuesday"), (390, "Friday")):
+        changed[k] = changed[k].replace("council", word)
+    new = " ".join(changed)
+    d = diff_texts("t", old, "t", new)
+    (p,) = d.paragraphs
+    assert [(op.kind, op.old_text, op.new_text) for op in p.ops if op.kind != "equal"] == [
+        ("replace", "council", "Monday"),
+        ("replace", "council", "Tuesday"),
+        ("replace", "council", "Friday"),
+    ]
+    assert (d.old_text(), d.new_text()) == (old, new)
+
+
 def test_to_dict_is_plain_data_for_the_api() -> None:
     d = diff_texts("Old", "Three were hurt.", "New", "Four were hurt.")
     assert d.to_dict() == {
