@@ -58,6 +58,12 @@ def create_app(settings: Settings, store: Store | None = None) -> Flask:
     def _400(exc: Exception) -> Any:
         return _error(400, getattr(exc, "description", "bad request"))
 
+    @app.errorhandler(405)
+    def _405(exc: Exception) -> Any:
+        response = _error(405, "method not allowed")
+        response.headers["Allow"] = ", ".join(getattr(exc, "valid_methods", None) or ())
+        return response
+
     @app.errorhandler(500)
     def _500(exc: Exception) -> Any:
         return _error(500, "internal error")

@@ -15,6 +15,7 @@ from flask import Blueprint, Response, abort, request
 
 from feedsvc.config import FeedSettings
 from feedsvc.diff import diff_texts
+from feedsvc.errors import NotFound
 from feedsvc.export import export_lines, iso, parse_since
 from feedsvc.models import ArticleRow, ArticleSummary, VersionRow
 from feedsvc.web import state
@@ -39,7 +40,7 @@ def _feed(name: str) -> FeedSettings:
     try:
         return state().settings.feed(name)
     except KeyError:
-        abort(404, description=f"no feed named {name!r}")
+        raise NotFound(f"no feed named {name!r}") from None
 
 
 def _api(path: str) -> str:
