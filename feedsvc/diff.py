@@ -115,6 +115,35 @@ class TextDiff:
         """The new text, rebuilt from the operations."""
         return "\n\n".join(p.new_text for p in self.paragraphs if p.new_index is not None)
 
+    def apply(self, old_text: str) -> str:
+        """Patch `old_text` with the operations and return the new text.
+        Raises ValueError when the operations do not fit `old_text` (every
+        old paragraph must be kept, changed or deleted exactly once, and
+        each run's old words must be the words found there)."""
+        old = paragraphs_of(old_text)
+        used = sorted(p.old_index for p in self.paragraphs if p.old_index is not None)
+        if used != list(range(len(old))):
+            raise ValueError("the diff does not account for every old paragraph")
+        out = []
+        for p in self.paragraphs:
+            if p.old_index is None:
+                out.append(p.new_text)
+                continue
+            source = old[p.old_index].split()
+            pos = 0
+            words: list[str] = []
+            for op in p.ops:
+                expected = op.old_text.split()
+                if source[pos : pos + len(expected)] != expected:
+                    raise ValueError(f"paragraph {p.old_index + 1} does not match the diff")
+                pos += len(expected)
+                words += expected if op.kind == "equal" else op.new_text.split()
+            if pos != len(source):
+                raise ValueError(f"paragraph {p.old_index + 1} is longer than the diff")
+            if p.new_index is not None:
+                out.append(" ".join(words))
+        return "\n\n".join(out)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "title": {

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -30,10 +31,25 @@ text = st.lists(paragraph, max_size=8).map("\n\n".join)
 
 @given(text, text)
 @settings(max_examples=300, deadline=None)
-def test_operations_rebuild_the_new_text_from_the_old(old: str, new: str) -> None:
+def test_applying_the_operations_to_the_old_text_gives_the_new_text(old: str, new: str) -> None:
+    d = diff_texts("t", old, "t", new)
+    assert d.apply(old) == new
+
+
+@given(text, text)
+@settings(max_examples=200, deadline=None)
+def test_both_sides_of_the_operations_are_the_two_texts(old: str, new: str) -> None:
     d = diff_texts("t", old, "t", new)
     assert d.new_text() == new
     assert d.old_text() == old
+
+
+def test_operations_do_not_apply_to_another_text() -> None:
+    d = diff_texts("t", "One two three.\n\nFour.", "t", "One two three.\n\nFive.")
+    with pytest.raises(ValueError):
+        d.apply("One two three.\n\nSix.")
+    with pytest.raises(ValueError):
+        d.apply("One two three.")
 
 
 @given(st.text(), st.text())
@@ -41,6 +57,7 @@ def test_operations_rebuild_the_new_text_from_the_old(old: str, new: str) -> Non
 def test_arbitrary_text_round_trips_once_normalised(old: str, new: str) -> None:
     old, new = normalise(old), normalise(new)
     d = diff_texts("", old, "", new)
+    assert d.apply(old) == new
     assert (d.old_text(), d.new_text()) == (old, new)
 
 
@@ -172,7 +189,7 @@ def test_pathological_block_falls_back_to_one_replacement() -> None:
     d = diff_texts("t", old, "t", new)
     (p,) = d.paragraphs
     assert [op.kind for op in p.ops] == ["equal", "replace", "equal"]
-    assert (d.old_text(), d.new_text()) == (old, new)
+    assert d.apply(old) == new
 
 
 def test_long_paragraph_is_aligned_by_sentence_then_diffed_by_word() -> None:
@@ -191,7 +208,7 @@ def test_long_paragraph_is_aligned_by_sentence_then_diffed_by_word() -> None:
         ("replace", "council", "Tuesday"),
         ("replace", "council", "Friday"),
     ]
-    assert (d.old_text(), d.new_text()) == (old, new)
+    assert d.apply(old) == new
 
 
 def test_to_dict_is_plain_data_for_the_api() -> None:
