@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -411,7 +411,7 @@ def from_mapping(raw: Mapping[str, Any], file: Path | None = None) -> Settings:
             raise fail(f"feeds[{i}].sources", "at least one source is needed")
         key = f"feeds[{i}].sources"
         values["sources"] = tuple(
-            _check_source(s, base_dir, service["base_url"], key, fail) for s in values["sources"]
+            _check_source(s, base_dir, service, key, fail) for s in values["sources"]
         )
         values["title"] = values["title"] or name
         feeds.append(FeedSettings(**values))
@@ -459,20 +459,49 @@ def database_url(value: str, base_dir: Path, fail: Callable[[str, str], ConfigEr
     return url.render_as_string(hide_password=False)
 
 
+_LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0", "::", ""})
+
+
+def _host_port(parts: SplitResult) -> tuple[str, int | None]:
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    host = (parts.hostname or "").lower().rstrip(".")
+    return host, port or {"http": 80, "https": 443}.get(parts.scheme)
+
+
+def _is_own(parts: SplitResult, service: Mapping[str, Any]) -> str | None:
+    """Does this source URL point back at this service? Polling yourself
+    feeds your own output back in as news, and a worker that polls its web
+    node loops. Returns what it points at, or None."""
+    host, port = _host_port(parts)
+    own = urlsplit(service["base_url"])
+    if (host, port) == _host_port(own) and parts.path.startswith(own.path or "/"):
+        return "this service's own base_url"
+    listen_host, _, listen_port = service["listen"].rpartition(":")
+    listen_host = listen_host.strip("[]").lower()
+    if listen_port.isdigit() and int(listen_port) and port == int(listen_port):
+        loopback = listen_host in _LOOPBACK or listen_host.startswith("127.")
+        if host == listen_host or (loopback and (host in _LOOPBACK or host.startswith("127."))):
+            return f"the address this service listens on ({service['listen']})"
+    return None
+
+
 def _check_source(
     value: str,
     base_dir: Path,
-    base_url: str,
+    service: Mapping[str, Any],
     key: str,
     fail: Callable[[str, str], ConfigError],
 ) -> str:
     parts = urlsplit(value)
     if parts.scheme in ("http", "https"):
-        if not parts.netloc:
+        if not parts.netloc or not parts.hostname:
             raise fail(key, f"{value!r} is not a valid URL")
-        own = urlsplit(base_url)
-        if parts.netloc.lower() == own.netloc.lower() and parts.path.startswith(own.path or "/"):
-            raise fail(key, f"{value!r} points at this service's own base_url")
+        own = _is_own(parts, service)
+        if own:
+            raise fail(key, f"{value!r} points at {own}")
         return value
     if len(parts.scheme) > 1:  # "ftp:", "file:", "javascript:"; not "C:"
         raise fail(key, f"{value!r}: only http(s) URLs and local paths are sources")

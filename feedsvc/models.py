@@ -53,6 +53,9 @@ class FeedData:
     title: str | None
     link: str | None
     entries: tuple[EntryData, ...]
+    # What was wrong with the document but did not stop it being read
+    # ("not well-formed XML, read leniently", "only the first 1000 entries").
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -183,6 +186,9 @@ class PollOutcome:
     new_versions: int = 0
     not_modified: bool = False
     error: str | None = None
+    # A successful poll that could not take everything: new articles held
+    # back by max_new_articles, entries skipped, a feed read leniently.
+    warning: str | None = None
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,7 @@ from feedsvc.revisions import (
 )
 from feedsvc.schedule import article_check_delay, next_poll
 from feedsvc.storage import LeaseLost, Store, WriteConflict
-from feedsvc.text import html_to_text, sanitize_html, text_to_html
+from feedsvc.text import flatten_deep, html_to_text, sanitize_html, text_to_html
 
 log = logging.getLogger("feedsvc.update")
 
@@ -248,8 +248,8 @@ class Updater:
                 Path(source.url), self.settings.fetch.max_bytes, self.settings.base_dir
             )
             found = Found(data, evidence)
-        intents, capped = self.intents(source.feed, feed, found)
-        return self._finish(source, feed, intents, result, capped=capped)
+        intents, notes = self.intents(source.feed, feed, found)
+        return self._finish(source, feed, intents, result, notes=[*found.feed.notes, *notes])
 
     def _read_response(
         self, source: SourceForUpdate, feed: FeedSettings, result: FetchResult
@@ -286,15 +286,13 @@ class Updater:
         result: FetchResult | None,
         *,
         not_modified: bool = False,
-        capped: int = 0,
+        notes: Sequence[str] = (),
     ) -> PollOutcome:
         now = self.clock()
         when = next_poll(now, self.settings.feed_interval(feed), key=source.locator)
-        warning = (
-            f"{capped} new articles over max_new_articles wait for the next poll"
-            if capped
-            else None
-        )
+        # Kept as the source's last_error with no failure counted: the poll
+        # worked, but /healthz and the log should say what it left out.
+        warning = "; ".join(notes) or None
         etag = source.etag
         last_modified = source.last_modified
         if result is not None:
@@ -319,37 +317,70 @@ class Updater:
             new_versions=new_versions,
             not_modified=not_modified,
             error=None,
+            warning=warning,
         )
 
     # -- deciding ------------------------------------------------------------
 
     def intents(
         self, feed_name: str, feed: FeedSettings, found: Found
-    ) -> tuple[list[ArticleIntent], int]:
+    ) -> tuple[list[ArticleIntent], list[str]]:
         """Decide, for each entry found, whether it is a new version.
-        Returns the intents and how many new articles were held back by the
-        per-poll cap."""
+        Returns the intents and notes on what was held back: entries whose
+        new id repeats a stored article's text (a feed that changes its ids
+        on every poll), and new articles over the per-poll cap."""
         entries = _unique(found.feed.entries)
         known = self.store.articles_for_update(feed_name, (e.key for e in entries))
         intents: list[ArticleIntent] = []
-        new_allowed = self.settings.scheduler.max_new_articles
-        capped = 0
+        new_entries: list[EntryData] = []
         for entry in entries:
             article = known.get(entry.key)
-            if article is None and new_allowed == 0:
-                capped += 1
+            if article is None:
+                new_entries.append(entry)
                 continue
-            if found.follow_links and entry.url:
-                intent = self._linked_page_intent(entry, article, feed)
-            else:
-                intent = self._entry_intent(entry, article, feed, found)
+            intent = self._intent(entry, article, feed, found)
             if intent is None:
                 continue
-            if article is None:
-                new_allowed -= 1
-            based_on = article.latest.number if article and article.latest else 0
+            based_on = article.latest.number if article.latest else 0
             intents.append(replace(intent, based_on=based_on))
-        return intents, capped
+
+        # New articles, in feed order, up to the cap. Decided a chunk at a
+        # time (with fetch_articles each costs a page fetch), skipping those
+        # whose text is already stored under another id.
+        cap = self.settings.scheduler.max_new_articles
+        accepted: list[ArticleIntent] = []
+        repeated = taken = 0
+        while taken < len(new_entries) and len(accepted) < cap:
+            chunk = new_entries[taken : taken + cap - len(accepted)]
+            taken += len(chunk)
+            decided = [i for e in chunk if (i := self._intent(e, None, feed, found)) is not None]
+            repeats = self.store.latest_hashes(
+                feed_name, [i.version.sha256 for i in decided if i.version]
+            )
+            for intent in decided:
+                if intent.version and intent.version.sha256 in repeats:
+                    repeated += 1
+                else:
+                    accepted.append(replace(intent, based_on=0))
+        notes = []
+        if repeated:
+            notes.append(
+                f"{repeated} entries under new ids repeat stored articles word for word "
+                "(the feed changes its ids?); not added again"
+            )
+        if taken < len(new_entries):
+            notes.append(
+                f"{len(new_entries) - taken} new articles over max_new_articles ({cap}) "
+                "wait for the next poll"
+            )
+        return intents + accepted, notes
+
+    def _intent(
+        self, entry: EntryData, article: ArticleForUpdate | None, feed: FeedSettings, found: Found
+    ) -> ArticleIntent | None:
+        if found.follow_links and entry.url:
+            return self._linked_page_intent(entry, article, feed)
+        return self._entry_intent(entry, article, feed, found)
 
     def _entry_intent(
         self, entry: EntryData, article: ArticleForUpdate | None, feed: FeedSettings, found: Found
@@ -442,7 +473,8 @@ class Updater:
     def _extract(self, result: FetchResult, key: str) -> EntryData:
         if result.content_type not in HTML_TYPES:
             raise ParseError(f"{result.url}: not a web page ({result.content_type})")
-        return extract_article(decode_html(result), result.url, key=key)
+        # lxml silently drops whatever nests deeper than 255 tags
+        return extract_article(flatten_deep(decode_html(result)), result.url, key=key)
 
     def _doubtful(self, entry: EntryData, latest_text: str | None, feed: FeedSettings) -> bool:
         raw = entry.text if entry.text is not None else html_to_text(entry.html)
@@ -656,6 +688,8 @@ class Updater:
                 outcome.new_articles,
                 outcome.new_versions,
             )
+        if outcome.warning:
+            log.warning("%s: warning: %s", where, outcome.warning)
 
 
 class _Run:

@@ -426,6 +426,29 @@ class Store:
             for v in rows
         }
 
+    def latest_hashes(self, feed: str, hashes: Iterable[str]) -> set[str]:
+        """Which of these content hashes are some article's latest version
+        in this feed: a "new" entry with one of them is a stored article
+        under a new id."""
+        wanted = sorted(set(hashes))
+        found: set[str] = set()
+        with self.engine.connect() as conn:
+            for chunk in _chunks(wanted):
+                found.update(
+                    conn.execute(
+                        select(versions.c.sha256)
+                        .join(
+                            articles,
+                            and_(
+                                articles.c.id == versions.c.article_id,
+                                articles.c.latest_version == versions.c.number,
+                            ),
+                        )
+                        .where(and_(articles.c.feed == feed, versions.c.sha256.in_(chunk)))
+                    ).scalars()
+                )
+        return found
+
     def finish_poll(
         self,
         source: SourceForUpdate,

@@ -23,11 +23,17 @@ def healthz() -> tuple[Response, int]:
     except Exception as exc:  # the database is down: say so, do not crash
         return jsonify(status="error", database=f"unreachable: {type(exc).__name__}"), 503
     failing = [r for r in rows if r.active and (r.failures or r.gone)]
+    # Polled fine but not whole: new articles held back by the per-poll
+    # cap, oversized entries skipped, a malformed feed read leniently.
+    warnings = [r for r in rows if r.active and not r.failures and r.last_error]
     body: dict[str, Any] = {
         "status": "ok",
         "database": "ok",
         "sources": len([r for r in rows if r.active]),
         "failing": [_failing(r) for r in failing],
+        "warnings": [
+            {"feed": r.feed, "source": r.locator, "warning": r.last_error} for r in warnings
+        ],
     }
     if st.settings.service.hub:
         body["hub_failing"] = _hub_failing(st.store, [f.name for f in st.settings.feeds])
