@@ -252,3 +252,10 @@ def test_api_answers_carry_an_etag_and_revalidate(newsroom: Newsroom, client: Fl
     assert first.headers["ETag"]
     again = client.get("/api/feeds", headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304
+
+
+def test_export_over_http_filters_by_since(newsroom: Newsroom, client: FlaskClient) -> None:
+    storm = newsroom.article("storm")
+    since = storm.updated_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    response = client.get(f"/api/export?feed=city&since={since}")
+    assert [json.loads(line)["title"] for line in response.data.splitlines()] == ["Story storm"]

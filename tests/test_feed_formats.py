@@ -4,6 +4,7 @@ revision), /articles/ID.atom (one article's versions), RSS 2.0 and OPML."""
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 from typing import Any
 
@@ -211,3 +212,28 @@ def test_opml_lists_every_feed_and_its_revisions_feed(
     ]
     for url in urls:  # every listed feed is served
         assert client.get(url.removeprefix("http://feeds.test")).status_code == 200
+
+
+def test_every_link_in_these_feeds_resolves(newsroom: Newsroom) -> None:
+    bridge = newsroom.publish("bridge", BRIDGE)
+    client = newsroom.app().test_client()
+    documents = [
+        "/feeds/city/revisions.atom",
+        f"/articles/{bridge.id}.atom",
+        "/feeds/city.rss",
+        "/feeds.opml",
+    ]
+    hrefs: set[str] = set()
+    for path in documents:
+        body = client.get(path).get_data(as_text=True)
+        # Links in attributes, in RSS <link> text, and escaped inside content.
+        for found in re.findall(
+            r'(?:href|xmlUrl|htmlUrl)=(?:"|&quot;)(http://feeds\.test[^"&]*)', body
+        ):
+            hrefs.add(found)
+        hrefs.update(re.findall(r"<link>(http://feeds\.test[^<]*)</link>", body))
+    assert any("/diff/" in h for h in hrefs) and any("/versions/" in h for h in hrefs)
+    assert len(hrefs) > 10, hrefs
+    for href in sorted(hrefs):
+        status = client.get(href.removeprefix("http://feeds.test")).status_code
+        assert status == 200, href
