@@ -257,6 +257,8 @@ def diff(
         row = store.find_article(article)
         to_n = to_version if to_version is not None else row.latest_version
         from_n = from_version if from_version is not None else to_n - 1
+        if row.latest_version == 1 and from_version is None and to_version is None:
+            raise FeedsvcError(f"article {row.id} has only one version: nothing to diff yet")
         if from_n < 1 or from_n >= to_n:
             raise FeedsvcError(
                 f"no diff from version {from_n} to {to_n}: article {row.id} has versions "

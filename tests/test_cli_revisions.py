@@ -92,3 +92,15 @@ def test_bad_version_range_is_one_line_and_status_1(story: Site) -> None:
         result = run(story, "diff", story.article().id, *args)
         assert result.exit_code == 1, args
         assert result.output.count("\n") == 1, result.output
+
+
+def test_diff_of_a_one_version_article_says_so(
+    tmp_path: Path, make_settings: Any, store_for: Any, clock: Any
+) -> None:
+    site = make_site(tmp_path, make_settings, store_for, clock, versions=1)
+    result = run(site, "diff", site.article().id)
+    assert result.exit_code == 1
+    assert (
+        result.output
+        == f"feedsvc: error: article {site.article().id} has only one version: nothing to diff yet\n"
+    )
