@@ -175,6 +175,18 @@ def test_articles_page_by_cursor_newest_update_first_each_once(
     assert ids == expected
 
 
+def test_next_page_keeps_a_since_with_a_zone(newsroom: Newsroom, client: FlaskClient) -> None:
+    # "+" in a query string means a space unless escaped: the next link must
+    # carry the offset intact.
+    since = "2026-03-01T10:00:00+01:00"
+    first = client.get("/api/feeds/city/articles", query_string={"limit": 2, "since": since})
+    body = first.get_json()
+    assert body["next"] is not None
+    second = client.get(body["next"].removeprefix(BASE))
+    assert second.status_code == 200, second.get_json()
+    assert len(second.get_json()["articles"]) == 2
+
+
 def test_articles_since_keeps_those_updated_at_or_after(
     newsroom: Newsroom, client: FlaskClient
 ) -> None:

@@ -10,6 +10,7 @@ import binascii
 import json
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, request
 
@@ -188,8 +189,7 @@ def articles(name: str) -> Response:
         params = {"limit": str(limit), "cursor": next_cursor}
         if "since" in request.args:
             params["since"] = request.args["since"]
-        query = "&".join(f"{k}={v}" for k, v in params.items())
-        next_url = _api(f"/feeds/{name}/articles?{query}")
+        next_url = _api(f"/feeds/{name}/articles?{urlencode(params)}")
     return _send_json(
         {
             "feed": name,
