@@ -8,6 +8,7 @@ import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -16,6 +17,7 @@ import click
 from feedsvc import __version__, config
 from feedsvc.config import Settings
 from feedsvc.errors import FeedsvcError, UsageError
+from feedsvc.models import ArticleRow
 from feedsvc.storage import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -202,20 +204,45 @@ def poll(settings: Settings, feed_name: str | None) -> None:
 
 
 @main.command()
+@click.option("--feed", "feed_name", metavar="NAME", help="Only this feed's articles.")
+@config_option
+def reextract(settings: Settings, feed_name: str | None) -> None:
+    """Run extraction again over every article's stored raw response (after
+    an extractor upgrade, or new boilerplate rules). An article whose text
+    comes out the same gets no new version."""
+    from feedsvc.update import Updater
+
+    if feed_name is not None and feed_name not in {f.name for f in settings.feeds}:
+        raise UsageError(f"no feed named {feed_name!r} in {settings.path}")
+    with opened(settings) as store:
+        updater = Updater(settings, store)
+        try:
+            examined, added = updater.reextract(feed_name)
+        finally:
+            updater.close()
+    click.echo(f"re-extracted {examined} articles: {added} new versions")
+
+
+@main.command()
 @click.argument("article")
 @config_option
 def history(settings: Settings, article: str) -> None:
-    """The versions of ARTICLE (its id or its URL)."""
+    """The versions of ARTICLE (its id or its URL), with what happened to its
+    page (gone, moved) and whether it is a developing story."""
     with opened(settings) as store:
         row = store.find_article(article)
         versions = store.versions(row.id)
+        events = store.events(row.id)
     click.echo(f"{row.id}  {versions[-1].title if versions else ''}")
     if row.url:
         click.echo(f"    {row.url}")
-    click.echo(f"    {'developing story' if row.developing else 'not developing'}")
+    click.echo(f"    {_article_state(row)}")
     click.echo(f"{'ver':>4}  {'seen (UTC)':<19}  {'words':>6}  {'+':>5}  {'-':>5}  change")
     previous_title = None
+    pending = list(events)
     for v in versions:
+        while pending and pending[0][0] < v.seen_at:
+            _echo_event(*pending.pop(0))
         flag = "  (suspect)" if v.suspect else ""
         revert = f" of {v.revert_of}" if v.revert_of else ""
         click.echo(
@@ -225,6 +252,29 @@ def history(settings: Settings, article: str) -> None:
         if previous_title is not None and v.title != previous_title:
             click.echo(f"{'':>29}headline: {v.title}")
         previous_title = v.title
+    for event in pending:
+        _echo_event(*event)
+
+
+def _article_state(row: ArticleRow) -> str:
+    """One line: is it developing, and how is its page being followed."""
+    when = f"{row.next_check_at:%Y-%m-%d %H:%M:%S} UTC" if row.next_check_at else None
+    if row.status == "gone":
+        return "page gone (404/410): no longer checked"
+    if row.status == "moved":
+        return "page moved to another article: no longer checked"
+    if row.status == "stopped":
+        return "left its feed; re-checks ended"
+    state = "developing story" if row.developing else "not developing"
+    if row.status == "dropped":
+        state += "; left its feed, re-checked on the ladder"
+    if when:
+        state += f"; page checked next at {when}"
+    return state
+
+
+def _echo_event(at: datetime, kind: str, detail: str | None) -> None:
+    click.echo(f"{'-':>4}  {at:%Y-%m-%d %H:%M:%S}  {kind}: {detail or ''}")
 
 
 @main.command()

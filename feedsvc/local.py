@@ -60,26 +60,8 @@ def read_file(path: Path, max_bytes: int, base: Path | None = None) -> tuple[Ent
     modified = datetime.fromtimestamp(path.stat().st_mtime, UTC)
     key = file_key(path, base)
     uri = path.as_uri()
-    if path.suffix.lower() in (".html", ".htm"):
-        m = _TITLE.search(body)
-        title = decode(m.group(1)).strip() if m else path.stem
-        entry = EntryData(
-            key=key, title=title, url=None, html=decode(body), updated=modified, extractor="html"
-        )
-        content_type = "text/html"
-    else:
-        text = decode(body)
-        lines = text.splitlines()
-        first = next(
-            (i for i, line in enumerate(lines) if line.strip() and not is_boilerplate(line)),
-            None,
-        )
-        title = lines[first].strip().lstrip("#").strip() if first is not None else path.stem
-        rest = "\n".join(lines[first + 1 :]) if first is not None else ""
-        entry = EntryData(
-            key=key, title=title, url=None, text=rest, updated=modified, extractor="text"
-        )
-        content_type = "text/plain"
+    entry = parse_file(body, key, path.suffix, fallback_title=path.stem, modified=modified)
+    content_type = "text/html" if entry.extractor == "html" else "text/plain"
     evidence = Evidence(
         url=uri,
         fetched_at=fetched_at,
@@ -89,6 +71,33 @@ def read_file(path: Path, max_bytes: int, base: Path | None = None) -> tuple[Ent
         extractor=entry.extractor,
     )
     return entry, evidence
+
+
+def parse_file(
+    body: bytes,
+    key: str,
+    suffix: str,
+    *,
+    fallback_title: str = "",
+    modified: datetime | None = None,
+) -> EntryData:
+    """An article file's bytes as an entry (also used to re-read a stored
+    raw copy): .html by its <title>, text by its first line that is not
+    boilerplate."""
+    if suffix.lower() in (".html", ".htm"):
+        m = _TITLE.search(body)
+        title = decode(m.group(1)).strip() if m else fallback_title
+        return EntryData(
+            key=key, title=title, url=None, html=decode(body), updated=modified, extractor="html"
+        )
+    lines = decode(body).splitlines()
+    first = next(
+        (i for i, line in enumerate(lines) if line.strip() and not is_boilerplate(line)),
+        None,
+    )
+    title = lines[first].strip().lstrip("#").strip() if first is not None else fallback_title
+    rest = "\n".join(lines[first + 1 :]) if first is not None else ""
+    return EntryData(key=key, title=title, url=None, text=rest, updated=modified, extractor="text")
 
 
 def read_path(

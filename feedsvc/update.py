@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
 from feedsvc import charset, local
@@ -675,6 +675,44 @@ class Updater:
             suspect=suspect,
         )
 
+    # -- re-extraction ---------------------------------------------------------
+
+    def reextract(self, feed: str | None = None) -> tuple[int, int]:
+        """Run extraction again over each article's latest stored raw
+        response (its evidence) and store a version where the text now comes
+        out different. Titles are kept: this is about the body. Returns
+        (articles re-extracted, new versions)."""
+        examined = added = 0
+        feeds: dict[int, FeedData] = {}  # a feed document is parsed once, not per entry
+        for feed_name, _aid, key, raw_id in self.store.latest_raws(feed):
+            try:
+                settings = self.settings.feed(feed_name)
+            except KeyError:
+                continue  # a feed no longer configured
+            article = self.store.articles_for_update(feed_name, [key]).get(key)
+            if article is None or article.latest is None:
+                continue
+            evidence = self.store.raw(raw_id)
+            try:
+                if (evidence.extractor or "").startswith("feedparser"):
+                    if raw_id not in feeds:
+                        feeds[raw_id] = parse_feed(evidence.body, evidence.url)
+                    entry = next((e for e in feeds[raw_id].entries if e.key == key), None)
+                else:
+                    entry = reread(evidence, key)
+            except ParseError as exc:
+                log.warning("reextract %s %s: %s", feed_name, key, exc)
+                continue
+            if entry is None:
+                continue
+            examined += 1
+            entry = replace(entry, title=article.latest.title)
+            version = self.decide_entry(entry, article, settings, evidence)
+            if version is not None:
+                self.store.add_version(feed_name, key, version, self.clock())
+                added += 1
+        return examined, added
+
     def _log(self, outcome: PollOutcome) -> None:
         where = f"poll {outcome.feed} {outcome.locator}"
         if outcome.error:
@@ -750,6 +788,22 @@ class _Run:
                 self.outcomes.append(outcome)
                 if self.progress:
                     self.progress(outcome)
+
+
+def reread(evidence: Evidence, key: str) -> EntryData | None:
+    """The entry `key` as the current extractors read a stored raw response:
+    an article page, a feed (the entry with that key) or a local file.
+    None when the raw holds no such entry."""
+    extractor = evidence.extractor or ""
+    if extractor.startswith("trafilatura"):
+        html = charset.decode_html(evidence.body, evidence.content_type)
+        return extract_article(html, evidence.url, key=key)
+    if extractor.startswith("feedparser"):
+        data = parse_feed(evidence.body, evidence.url)
+        return next((e for e in data.entries if e.key == key), None)
+    if extractor in ("text", "html"):
+        return local.parse_file(evidence.body, key, PurePosixPath(evidence.url).suffix)
+    return None
 
 
 def _unique(entries: Iterable[EntryData]) -> list[EntryData]:

@@ -396,3 +396,17 @@ def test_a_redirect_to_another_article_is_a_moved_event(site: Site, world: Any, 
     assert site.url("/harwick-latest") in (events[0][2] or "")
     assert store.article(aid).status == "moved"
     assert len(store.versions(aid)) == 1
+
+
+def test_the_scheduler_tick_checks_due_article_pages(site: Site, world: Any, clock: Any) -> None:
+    from feedsvc.scheduler import Ticker
+
+    site.items = [("Harwick", "/harwick")]
+    site.publish("/harwick", page("newspaper/v1.html"))
+    _, store, updater = world()
+    updater.poll("w", due_only=False)
+    aid = store.find_article(site.url("/harwick")).id
+    site.publish("/harwick", page("newspaper/v3.html"))
+    clock.now = next_check(store, aid)
+    Ticker(updater, owner="ticker").tick()
+    assert [v.number for v in store.versions(aid)] == [1, 2]
