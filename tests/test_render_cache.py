@@ -131,3 +131,24 @@ def test_the_cache_keeps_at_most_its_size_in_slots() -> None:
         cache.get(slot, 1, lambda: Rendered(b"x", "text/plain", None))
 
     assert [s for s in range(5) if cache.lookup(s, 1) is not None] == [2, 3, 4]
+
+
+def test_a_rendering_is_compressed_once_however_many_ask(
+    newsroom: Newsroom, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import feedsvc.web.cache as cache
+
+    codings: list[str] = []
+    real = cache._compress
+
+    def spy(body: bytes, coding: str) -> bytes:
+        codings.append(coding)
+        return real(body, coding)
+
+    monkeypatch.setattr(cache, "_compress", spy)
+
+    for _ in range(3):
+        newsroom.client.get(FEED, headers={"Accept-Encoding": "gzip"})
+        newsroom.client.get(FEED, headers={"Accept-Encoding": "br"})
+
+    assert sorted(codings) == ["br", "gzip"]

@@ -1087,7 +1087,7 @@ class Store:
         published = {aid: [v for v in vs if not v.suspect] for aid, vs in history.items()}
         wanted = [(aid, vs[-1].number) for aid, vs in published.items() if vs]
         latest: dict[str, VersionRow] = {}
-        for chunk in _chunks(wanted):
+        for chunk in _chunks(wanted, _CHUNK // 2):  # two parameters a pair
             for v in conn.execute(
                 select(*_META_COLUMNS, versions.c.text, versions.c.html).where(
                     tuple_(versions.c.article_id, versions.c.number).in_(chunk)
