@@ -262,6 +262,7 @@ def test_export_streams_every_version_once_as_json_lines(
 def test_api_answers_carry_an_etag_and_revalidate(newsroom: Newsroom, client: FlaskClient) -> None:
     first = client.get("/api/feeds")
     assert first.headers["ETag"]
+    assert first.last_modified == newsroom.article("storm").updated_at
     again = client.get("/api/feeds", headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304
 

@@ -94,9 +94,8 @@ def _decode_cursor(value: str) -> tuple[datetime, str]:
 # -- JSON shapes (schemas in openapi.py) ---------------------------------------
 
 
-def _feed_json(feed: FeedSettings) -> dict[str, Any]:
+def _feed_json(feed: FeedSettings, changed_at: datetime | None) -> dict[str, Any]:
     st = state()
-    _, changed_at = st.store.feed_serial(feed.name)
     return {
         "name": feed.name,
         "title": feed.title,
@@ -169,7 +168,10 @@ def openapi() -> Response:
 
 @bp.get("/feeds")
 def feeds() -> Response:
-    return _send_json({"feeds": [_feed_json(f) for f in state().settings.feeds]})
+    st = state()
+    changes = {f.name: st.store.feed_serial(f.name)[1] for f in st.settings.feeds}
+    listed = [_feed_json(f, changes[f.name]) for f in st.settings.feeds]
+    return _send_json({"feeds": listed}, max((c for c in changes.values() if c), default=None))
 
 
 @bp.get("/feeds/<name>/articles")
@@ -190,13 +192,15 @@ def articles(name: str) -> Response:
         if "since" in request.args:
             params["since"] = request.args["since"]
         next_url = _api(f"/feeds/{name}/articles?{urlencode(params)}")
+    _, changed_at = st.store.feed_serial(name)
     return _send_json(
         {
             "feed": name,
             "articles": [_article_json(s.article, s.title) for s in page],
             "next_cursor": next_cursor,
             "next": next_url,
-        }
+        },
+        changed_at,
     )
 
 
