@@ -379,7 +379,7 @@ class Updater:
         self, entry: EntryData, article: ArticleForUpdate | None, feed: FeedSettings, found: Found
     ) -> ArticleIntent | None:
         if found.follow_links and entry.url:
-            return self._linked_page_intent(entry, article, feed)
+            return self._linked_page_intent(entry, article, feed, found)
         return self._entry_intent(entry, article, feed, found)
 
     def _entry_intent(
@@ -395,7 +395,7 @@ class Updater:
         return ArticleIntent(entry.key, entry.url, entry.published, version, check=check)
 
     def _linked_page_intent(
-        self, entry: EntryData, article: ArticleForUpdate | None, feed: FeedSettings
+        self, entry: EntryData, article: ArticleForUpdate | None, feed: FeedSettings, found: Found
     ) -> ArticleIntent | None:
         """fetch_articles: the entry's page, extracted, is the article's text;
         the feed's title and dates still count. A page that failed harms
@@ -418,7 +418,14 @@ class Updater:
                 etag=article.check_etag if article else None,
                 last_modified=article.check_last_modified if article else None,
             )
-        except (FetchError, ParseError) as exc:
+        except ParseError as exc:
+            if article is None:
+                # Not an article page (a PDF, a video): the feed's own text
+                # is all there is, so the new entry is versioned from it.
+                log.info("article page %s: %s; using the feed's text", entry.url, exc)
+                return self._entry_intent(entry, None, feed, found)
+            return replace(seen, check=self._failed_check(article, feed, exc))
+        except FetchError as exc:
             if article is None:
                 log.warning("article page %s: %s (will retry)", entry.url, exc)
                 return None

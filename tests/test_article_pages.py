@@ -410,3 +410,26 @@ def test_the_scheduler_tick_checks_due_article_pages(site: Site, world: Any, clo
     clock.now = next_check(store, aid)
     Ticker(updater, owner="ticker").tick()
     assert [v.number for v in store.versions(aid)] == [1, 2]
+
+
+def test_an_entry_whose_link_is_not_a_web_page_keeps_the_feeds_text(
+    site: Site, world: Any, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request("/report.pdf").respond_with_data(
+        b"%PDF-1.7 ...", content_type="application/pdf"
+    )
+    site.items = [("Annual report", "/report.pdf")]
+    _, store, updater = world()
+    assert [(o.new_articles, o.error) for o in updater.poll("w", due_only=False)] == [(1, None)]
+    [version] = store.versions(store.find_article(site.url("/report.pdf")).id, full=True)
+    assert version.text == "A short summary from the feed."
+
+
+def test_a_page_that_cannot_be_fetched_harms_only_its_own_article(site: Site, world: Any) -> None:
+    site.items = [("Broken", "/broken"), ("Eastgate", "/eastgate")]
+    site.publish("/broken", "unused")
+    site.status["/broken"] = 500
+    site.publish("/eastgate", page("ghost/v1.html"))
+    _, store, updater = world()
+    assert [(o.new_articles, o.error) for o in updater.poll("w", due_only=False)] == [(1, None)]
+    assert store.find_article(site.url("/eastgate")).latest_version == 1
