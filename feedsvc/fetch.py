@@ -6,7 +6,8 @@ so, when to come back (Retry-After) or that the resource is gone (410).
 
 What makes it polite: a User-Agent naming feedsvc and its base_url, the
 stored validators echoed byte for byte, at most `per_host` requests at once
-to one host. What makes it hard to hurt: a connect timeout, a read timeout
+to one host, and a 429 or 503 with Retry-After holding back every request
+to that host (not only the source that got it) until the time is up. What makes it hard to hurt: a connect timeout, a read timeout
 and a deadline for the whole answer (a server that drips a byte a second is
 cut off too), a body cap enforced while streaming and while decompressing
 (a gzip bomb is never inflated past the cap), and an end to redirect loops.
@@ -19,7 +20,7 @@ import threading
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -153,6 +154,7 @@ class Fetcher:
         connect_timeout: float = 10.0,
         max_bytes: int = 10_000_000,
         per_host: int = 2,
+        max_hold: float = 86400.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         transport: httpx.BaseTransport | None = None,
     ) -> None:
@@ -174,7 +176,11 @@ class Fetcher:
             transport=transport,
             limits=httpx.Limits(max_connections=50, max_keepalive_connections=10),
         )
+        self.max_hold = max_hold
         self._hosts: dict[str, threading.BoundedSemaphore] = {}
+        # Hosts that answered 429 or 503 with Retry-After: until when, and
+        # what they said. Their other sources and pages wait too.
+        self._holds: dict[str, tuple[datetime, int]] = {}
         self._hosts_lock = threading.Lock()
 
     def close(self) -> None:
@@ -183,11 +189,39 @@ class Fetcher:
     def _host_slot(self, url: str) -> threading.BoundedSemaphore:
         """The semaphore of the URL's host: politeness is per machine, so
         the port is left out (miniflux's limit per host does the same)."""
-        host = (urlsplit(url).hostname or "").lower()
+        host = _host(url)
         with self._hosts_lock:
             if host not in self._hosts:
                 self._hosts[host] = threading.BoundedSemaphore(self.per_host)
             return self._hosts[host]
+
+    def _hold(self, url: str, status: int, seconds: float) -> None:
+        until = self.clock() + timedelta(seconds=min(seconds, self.max_hold))
+        with self._hosts_lock:
+            current = self._holds.get(_host(url))
+            if current is None or current[0] < until:
+                self._holds[_host(url)] = (until, status)
+
+    def _check_hold(self, url: str) -> None:
+        """Refuse, without a request, a URL whose host asked us to wait."""
+        host = _host(url)
+        with self._hosts_lock:
+            hold = self._holds.get(host)
+        if hold is None:
+            return
+        until, status = hold
+        wait = (until - self.clock()).total_seconds()
+        if wait <= 0:
+            with self._hosts_lock:
+                if self._holds.get(host) == hold:
+                    del self._holds[host]
+            return
+        raise FetchError(
+            f"{url}: not requested: {host} answered HTTP {status} with Retry-After, "
+            f"{wait:g}s to go",
+            status=status,
+            retry_after=wait,
+        )
 
     def get(
         self, url: str, *, etag: str | None = None, last_modified: str | None = None
@@ -208,6 +242,7 @@ class Fetcher:
         current = url
         for _ in range(MAX_REDIRECTS + 1):
             _check_url(current)
+            self._check_hold(current)
             status, resp_headers, body = self._get_once(current, headers)
             if status in REDIRECTS and "location" in resp_headers:
                 try:
@@ -302,10 +337,16 @@ class Fetcher:
         if status == 410:
             raise FetchError(f"{url}: 410 Gone, polling stopped", status=410, gone=True)
         retry_after = parse_retry_after(headers.get("retry-after"), now)
+        if status in (429, 503) and retry_after:
+            self._hold(url, status, retry_after)
         reason = f"HTTP {status}"
         if retry_after is not None:
             reason += f", Retry-After {retry_after:g}s"
         raise FetchError(f"{url}: {reason}", status=status, retry_after=retry_after)
+
+
+def _host(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
 
 
 def _check_url(url: str) -> None:

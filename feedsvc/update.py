@@ -122,6 +122,7 @@ class Updater:
             connect_timeout=settings.fetch.connect_timeout,
             max_bytes=settings.fetch.max_bytes,
             per_host=settings.scheduler.per_host,
+            max_hold=settings.scheduler.max_backoff,
             clock=clock,
         )
         self.markers = developing_markers(settings.scheduler.developing_markers)

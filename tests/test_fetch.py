@@ -174,6 +174,33 @@ def test_retry_after_http_date_is_reported_relative_to_the_clock(
     assert info.value.retry_after == 7200
 
 
+def test_retry_after_holds_back_every_request_to_that_host(httpserver: HTTPServer) -> None:
+    now = [NOW]
+    f = Fetcher("feedsvc-test", clock=lambda: now[0])
+    httpserver.expect_request("/busy").respond_with_data(
+        "", status=429, headers={"Retry-After": "600"}
+    )
+    httpserver.expect_request("/page").respond_with_data(PAGE, content_type="text/html")
+    try:
+        with pytest.raises(FetchError):
+            f.get(httpserver.url_for("/busy"))
+        now[0] += timedelta(seconds=200)
+        with pytest.raises(FetchError) as info:
+            f.get(httpserver.url_for("/page"))
+        assert "not requested" in str(info.value)
+        assert info.value.retry_after == 400
+        assert info.value.status == 429
+        assert requests_to(httpserver, "/page") == []
+        # Another host name is not held back...
+        other = httpserver.url_for("/page").replace("localhost", "127.0.0.1")
+        assert f.get(other).status == 200
+        # ...and once the time is up, the host is asked again.
+        now[0] += timedelta(seconds=400)
+        assert f.get(httpserver.url_for("/page")).status == 200
+    finally:
+        f.close()
+
+
 def test_retry_after_values_that_mean_nothing_are_ignored() -> None:
     assert parse_retry_after("soon", NOW) is None
     assert parse_retry_after("-5", NOW) is None

@@ -15,7 +15,7 @@ import threading
 import tracemalloc
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -77,6 +77,13 @@ class News:
     def titles(self) -> list[str]:
         return sorted(e.latest.title for e in self.store.feed_entries("news", 50))
 
+    def add_source(self, url: str) -> None:
+        """Add a source to the feed, as an edited config would."""
+        feed = self.settings.feeds[0]
+        feed = replace(feed, sources=(*feed.sources, url))
+        self.settings = self.updater.settings = replace(self.settings, feeds=(feed,))
+        self.store.sync_sources(self.settings.feeds, self.clock())
+
     def assert_good_source_polled(self, outcomes: dict[str, PollOutcome]) -> None:
         good = outcomes[self.good]
         assert good.error is None
@@ -93,7 +100,9 @@ def news(httpserver: HTTPServer, make_settings: Any, store_for: Any, clock: Any)
     updaters: list[Updater] = []
 
     def make(bad: str, **sections: Any) -> News:
-        good = httpserver.url_for("/good.rss")
+        # The same server under another host name: a host that asks for a
+        # pause holds back only its own sources.
+        good = httpserver.url_for("/good.rss").replace("localhost", "127.0.0.1")
         settings = make_settings([{"name": "news", "sources": [bad, good]}], **sections)
         store = store_for(settings)
         store.sync_sources(settings.feeds, clock())
@@ -189,6 +198,41 @@ def test_retry_after_is_honoured_only_up_to_max_backoff(httpserver: HTTPServer, 
 
     n.assert_good_source_polled(n.poll())
     assert n.delay(n.bad) == 6 * 3600
+
+
+def test_retry_after_holds_back_the_other_sources_on_that_host(
+    httpserver: HTTPServer, news: Any, clock: Any
+) -> None:
+    asked = []
+
+    def busy(request: Request) -> Response:
+        asked.append(request)
+        if len(asked) == 1:
+            return Response("Overloaded", status=503, headers={"Retry-After": "3600"})
+        return Response(rss("flood-2", "Dam holds", "The dam held."), content_type="text/xml")
+
+    httpserver.expect_request("/busy.rss").respond_with_handler(busy)
+    httpserver.expect_request("/sibling.rss").respond_with_data(
+        FLOOD, content_type="application/rss+xml"
+    )
+    n = news(httpserver.url_for("/busy.rss"))
+    n.assert_good_source_polled(n.poll())
+    busy_at = clock()
+
+    clock.advance(600)
+    sibling = httpserver.url_for("/sibling.rss")  # a source on the busy host, new and due
+    n.add_source(sibling)
+    outcomes = n.poll()
+
+    assert list(outcomes) == [sibling]
+    assert "not requested" in (outcomes[sibling].error or "")
+    assert hits(httpserver, "/sibling.rss") == []
+    assert n.source(sibling).next_poll_at == busy_at + timedelta(hours=1)
+
+    clock.now = busy_at + timedelta(hours=1)
+    outcomes = n.poll()
+    assert outcomes[n.bad].new_versions == 1  # over its overload
+    assert outcomes[sibling].new_versions == 1
 
 
 def test_backoff_grows_with_each_failure_and_resets_on_success(
