@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import re
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -16,6 +17,7 @@ from lxml import etree
 
 from feedsvc.errors import ParseError
 from feedsvc.models import EntryData, FeedData
+from feedsvc.text import html_to_text
 
 EXTRACTOR = f"feedparser {feedparser.__version__}"
 
@@ -60,6 +62,17 @@ def _date(value: Any) -> datetime | None:
         return None
 
 
+def _title(entry: Mapping[str, Any]) -> str:
+    """The entry's title as text. A title declared as HTML (Atom
+    type="html", or escaped markup in RSS) loses its tags here, so that
+    "<b>Storm</b> hits" is the headline "Storm hits", not markup."""
+    title = str(entry.get("title") or "")
+    detail = entry.get("title_detail") or {}
+    if "<" in title and detail.get("type") in ("text/html", "application/xhtml+xml"):
+        return " ".join(html_to_text(title).split())
+    return title
+
+
 def _content(entry: Mapping[str, Any]) -> str:
     """The fullest body the entry carries: <content> over <summary>."""
     best = ""
@@ -77,7 +90,8 @@ def _content(entry: Mapping[str, Any]) -> str:
 MAX_ENTRIES = 1000
 MAX_ENTRY_BYTES = 1_000_000
 _ENTRY_TAGS = frozenset({"item", "entry"})
-_ROOT_ENDS = (b"</rss>", b"</feed>", b"</rdf:rdf>")
+# The root's end tag, with or without a namespace prefix (</atom:feed>).
+_ROOT_END = re.compile(rb"</(?:[\w.-]+:)?(?:rss|feed|rdf)\s*>$")
 
 
 def _refuse_entities(body: bytes, url: str) -> None:
@@ -97,7 +111,7 @@ def _truncated(body: bytes) -> bool:
     tail = body[-256:].rstrip().lower()
     while tail.endswith(b"-->") and b"<!--" in tail:  # a trailing comment
         tail = tail[: tail.rfind(b"<!--")].rstrip()
-    return not tail.endswith(_ROOT_ENDS)
+    return _ROOT_END.search(tail) is None
 
 
 def _local(tag: object) -> str:
@@ -191,7 +205,7 @@ def parse_feed(
         entries.append(
             EntryData(
                 key=str(key),
-                title=str(entry.get("title") or ""),
+                title=_title(entry),
                 url=urljoin(url, entry["link"]) if entry.get("link") else None,
                 html=_content(entry),
                 # dict.get: FeedParserDict.get maps a missing updated_parsed
