@@ -23,6 +23,8 @@ try:
 except ImportError:  # brotli is optional: gzip alone is fine
     brotli = None
 
+Headers = list[tuple[str, str]]
+
 GZIP_LEVEL = 6
 # Quality 11 (the default) takes about a second on a 150 KB feed; 5 is
 # within a few percent of its size at a hundredth of the cost.
@@ -41,7 +43,16 @@ class Rendered:
     """One rendering: its bytes, their strong ETag and each compressed form,
     made the first time a client asks for it and kept for everyone after."""
 
-    __slots__ = ("_encoded", "_lock", "body", "content_type", "etag", "last_modified", "modified")
+    __slots__ = (
+        "_encoded",
+        "_headers",
+        "_lock",
+        "body",
+        "content_type",
+        "etag",
+        "last_modified",
+        "modified",
+    )
 
     def __init__(self, body: bytes, content_type: str, last_modified: datetime | None) -> None:
         self.body = body
@@ -52,6 +63,7 @@ class Rendered:
         self.last_modified = last_modified
         self.modified = http_date(last_modified) if last_modified else None
         self._encoded: dict[str, tuple[bytes, str]] = {}
+        self._headers: dict[tuple[str | None, int], tuple[Headers, Headers]] = {}
         self._lock = threading.Lock()
 
     def encoded(self, coding: str | None) -> tuple[bytes, str]:
@@ -67,6 +79,27 @@ class Rendered:
                 if hit is None:
                     hit = (_compress(self.body, coding), f'{self.etag[:-1]}-{coding}"')
                     self._encoded[coding] = hit
+        return hit
+
+    def headers(self, coding: str | None, max_age: int) -> tuple[Headers, Headers]:
+        """The header lists of a 304 and of a 200 in `coding`, made once:
+        every poll of a popular feed sends the same ones."""
+        key = (coding, max_age)
+        hit = self._headers.get(key)
+        if hit is None:
+            body, etag = self.encoded(coding)
+            validators = [
+                ("ETag", etag),
+                ("Cache-Control", f"public, max-age={max_age}"),
+                ("Vary", "Accept-Encoding"),
+            ]
+            entity = list(validators)
+            if self.modified is not None:
+                entity.append(("Last-Modified", self.modified))
+            if coding is not None:
+                entity.append(("Content-Encoding", coding))
+            entity.append(("Content-Length", str(len(body))))
+            hit = self._headers[key] = (validators, entity)
         return hit
 
 

@@ -95,22 +95,13 @@ def send(rendered: Rendered, max_age: int | None = None) -> Response:
         if accept:
             coding = choose_coding(accept)
     body, etag = rendered.encoded(coding)
-    headers = [
-        ("ETag", etag),
-        ("Cache-Control", f"public, max-age={max_age}"),
-        ("Vary", "Accept-Encoding"),
-    ]
+    validators, entity = rendered.headers(coding, max_age)
     if not_modified(etag, rendered.last_modified):
         # RFC 9110 section 15.4.5: no body, and of the headers only those
         # that update the client's stored copy. Flask's default
         # Content-Type is dropped by werkzeug for a 304.
-        return Response(status=304, headers=headers)
-    if rendered.modified is not None:
-        headers.append(("Last-Modified", rendered.modified))
-    if coding is not None:
-        headers.append(("Content-Encoding", coding))
-    headers.append(("Content-Length", str(len(body))))
-    return Response(body, status=200, headers=headers, content_type=rendered.content_type)
+        return Response(status=304, headers=validators)
+    return Response(body, status=200, headers=entity, content_type=rendered.content_type)
 
 
 def cached(scope: Callable[..., str | None] | None = None) -> Callable[[F], F]:
