@@ -40,6 +40,7 @@ def test_a_feed_carries_validators_and_cache_headers(newsroom: Newsroom) -> None
         microsecond=0
     )
     assert int(response.headers["Content-Length"]) == len(response.data)
+    assert "Link" not in response.headers  # no hub configured: nothing to discover
 
 
 def test_an_etag_round_trip_is_answered_304_without_a_body(newsroom: Newsroom) -> None:

@@ -60,6 +60,18 @@ def test_feeds_advertise_the_hub_and_themselves(newsroom: Newsroom) -> None:
         assert links(doc, "self") == [f"http://feeds.test{path}"], path
 
 
+def test_feed_answers_carry_websub_link_headers(newsroom: Newsroom) -> None:
+    newsroom.write("bridge", "Harbour bridge closed")
+    newsroom.poll()
+
+    response = newsroom.client.get("/feeds/news.atom")
+
+    assert response.headers["Link"] == (
+        f'<{newsroom.settings.service.hub}>; rel="hub", '
+        '<http://feeds.test/feeds/news.atom>; rel="self"'
+    )
+
+
 def test_a_changed_feed_is_published_to_the_hub_once(
     newsroom: Newsroom, pinger: HubPinger, hub: HTTPServer
 ) -> None:

@@ -51,11 +51,20 @@ class Rendered:
         "content_type",
         "etag",
         "last_modified",
+        "link",
         "modified",
     )
 
-    def __init__(self, body: bytes, content_type: str, last_modified: datetime | None) -> None:
+    def __init__(
+        self,
+        body: bytes,
+        content_type: str,
+        last_modified: datetime | None,
+        *,
+        link: str | None = None,
+    ) -> None:
         self.body = body
+        self.link = link  # a Link header (RFC 8288), e.g. WebSub discovery
         self.content_type = content_type
         # Strong: a hash of the exact bytes, so equal bytes give equal tags
         # on every web node and across restarts.
@@ -98,6 +107,8 @@ class Rendered:
                 entity.append(("Last-Modified", self.modified))
             if coding is not None:
                 entity.append(("Content-Encoding", coding))
+            if self.link is not None:
+                entity.append(("Link", self.link))
             entity.append(("Content-Length", str(len(body))))
             hit = self._headers[key] = (validators, entity)
         return hit

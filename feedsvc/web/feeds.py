@@ -44,15 +44,24 @@ def _feed(st: WebState, name: str) -> FeedSettings:
 
 
 def _serve(
-    st: WebState, slot: Hashable, feed: str, content_type: str, render: Callable[[Any], bytes]
+    st: WebState,
+    slot: Hashable,
+    feed: str,
+    content_type: str,
+    render: Callable[[Any], bytes],
+    self_url: str,
 ) -> Response:
     """Answer from the rendering of `slot` as of the feed's latest change;
-    `render(changed_at)` makes the bytes when there is none yet."""
+    `render(changed_at)` makes the bytes when there is none yet. With a
+    hub configured, the answer names it and the document's own URL in Link
+    headers too: WebSub discovery asks for those, beside the <link>s."""
     serial, changed_at = st.store.serials.read(feed)
 
     def make() -> Rendered:
         modified = as_utc(changed_at)
-        return Rendered(render(modified), content_type, modified)
+        hub = st.settings.service.hub
+        link = f'<{hub}>; rel="hub", <{self_url}>; rel="self"' if hub else None
+        return Rendered(render(modified), content_type, modified, link=link)
 
     rendered = st.cache.get(slot, serial, make)
     assert rendered is not None
@@ -105,7 +114,8 @@ def atom(name: str) -> Response:
             hub=st.settings.service.hub,
         )
 
-    return _serve(st, ("atom", name, before, after), name, ATOM, render)
+    self_url = st.links.feed_page(name, before=before, after=after)
+    return _serve(st, ("atom", name, before, after), name, ATOM, render, self_url)
 
 
 @bp.get("/feeds/<name>.rss")
@@ -117,7 +127,7 @@ def rss(name: str) -> Response:
     def render(changed_at: Any) -> bytes:
         return feed_rss(name, feed.title, st.store.feed_entries(name, per_page), st.links)
 
-    return _serve(st, ("rss", name), name, RSS, render)
+    return _serve(st, ("rss", name), name, RSS, render, st.links.feed(name, "rss"))
 
 
 @bp.get("/feeds/<name>/revisions.atom")
@@ -132,7 +142,7 @@ def revisions(name: str) -> Response:
             name, feed.title, views, st.links, updated=changed_at, hub=st.settings.service.hub
         )
 
-    return _serve(st, ("revisions", name), name, ATOM, render)
+    return _serve(st, ("revisions", name), name, ATOM, render, st.links.revisions(name))
 
 
 @bp.get("/articles/<aid>.atom")
@@ -146,7 +156,7 @@ def article(aid: str) -> Response:
         )
 
     # Tied to the feed's serial: any change in the feed may be this article's.
-    return _serve(st, ("article", aid), row.feed, ATOM, render)
+    return _serve(st, ("article", aid), row.feed, ATOM, render, st.links.article_feed(aid))
 
 
 @bp.get("/feeds.opml")
