@@ -805,7 +805,7 @@ def reread(evidence: Evidence, key: str) -> EntryData | None:
     extractor = evidence.extractor or ""
     if extractor.startswith("trafilatura"):
         html = charset.decode_html(evidence.body, evidence.content_type)
-        return extract_article(html, evidence.url, key=key)
+        return extract_article(flatten_deep(html), evidence.url, key=key)
     if extractor.startswith("feedparser"):
         data = parse_feed(evidence.body, evidence.url)
         return next((e for e in data.entries if e.key == key), None)

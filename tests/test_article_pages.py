@@ -41,7 +41,6 @@ class Site:
         self.once: dict[str, list[str]] = {}  # bodies served once, before pages[path]
         self.hits: list[tuple[str, str | None]] = []  # (path, If-None-Match)
         server.expect_request("/feed.xml").respond_with_handler(self.feed)
-        server.expect_request("/feed.xml").respond_with_handler(self.feed)
 
     def url(self, path: str) -> str:
         return self.server.url_for(path)
@@ -64,7 +63,13 @@ class Site:
             f"<title>Courier</title><link>{self.url('/')}</link><description>News</description>"
             f"{items}</channel></rss>"
         )
-        return Response(body, content_type="application/rss+xml; charset=utf-8")
+        etag = f'"{abs(hash(body))}"'
+        self.hits.append((request.path, request.headers.get("If-None-Match")))
+        if request.headers.get("If-None-Match") == etag:
+            return Response(status=304, headers={"ETag": etag})
+        return Response(
+            body, content_type="application/rss+xml; charset=utf-8", headers={"ETag": etag}
+        )
 
     def page(self, request: Request) -> Response:
         path = request.path
@@ -188,6 +193,21 @@ def test_an_unchanged_page_is_fetched_conditionally_and_makes_no_version(
     eastgate = [h for h in site.hits if h[0] == "/eastgate"]
     assert len(eastgate) == 2 and eastgate[1][1] is not None  # If-None-Match sent: 304
     assert len(store.versions(store.find_article(site.url("/eastgate")).id)) == 1
+
+
+def test_an_unchanged_feed_costs_one_304_and_no_page_fetches(
+    site: Site, world: Any, clock: Any
+) -> None:
+    site.items = [("Library to close", "/eastgate"), ("Harwick", "/harwick")]
+    site.publish("/eastgate", page("ghost/v1.html"))
+    site.publish("/harwick", page("newspaper/v4.html"))
+    _, _, updater = world()
+    updater.poll("w", due_only=False)
+    clock.advance(900)
+    before = len(site.hits)
+    assert [o.not_modified for o in updater.poll("w", due_only=False)] == [True]
+    assert site.hits[before:] == [("/feed.xml", site.hits[before][1])]
+    assert site.hits[before][1] is not None
 
 
 def test_boilerplate_only_page_changes_are_not_revisions_on_any_template(
