@@ -59,7 +59,9 @@ def config_option(func: F) -> F:
 
 @contextmanager
 def opened(settings: Settings) -> Iterator[Store]:
-    store = Store(settings.service.database)
+    # A transaction idle for a whole lease belongs to a frozen or cut-off
+    # process: PostgreSQL ends it, so its locks do not outlive its leases.
+    store = Store(settings.service.database, idle_timeout=settings.scheduler.lease)
     try:
         yield store
     finally:

@@ -81,7 +81,11 @@ class Ticker:
         )
 
     def stop(self) -> None:
+        """Stop claiming, let the polls in flight finish (each is bounded by
+        the fetch timeout), then stop. Cutting them off would record them as
+        failures and back their sources off for nothing."""
+        self.updater.stopping.set()
         if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+            self.scheduler.shutdown(wait=True)
         if self.pinger is not None:
             self.pinger.close()

@@ -111,7 +111,7 @@ ALLOWED_ATTRIBUTES = {
     "span": {"style", "title"},
     "p": {"style"},
 }
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069\ufffe\uffff]")
 
 
 # Deeper nesting than this is flattened before any HTML parser sees it:
@@ -177,8 +177,8 @@ def strip_controls(value: str) -> str:
 def web_url(value: str | None) -> str | None:
     """`value` if it is an http(s) URL, else None: an upstream's article link
     is written into pages and feeds, and javascript: or data: must never be."""
-    if value is None:
-        return None
+    if value is None or _CONTROL.search(value):
+        return None  # not a URL, and XML could not carry it
     scheme, sep, _ = value.strip().partition(":")
     return value if sep and scheme.lower() in ("http", "https") else None
 

@@ -116,6 +116,8 @@ class Updater:
         self.settings = settings
         self.store = store
         self.clock = clock
+        # Set when the process is stopping: no new claims, polls in flight finish.
+        self.stopping = threading.Event()
         self.fetcher = fetcher or Fetcher(
             settings.user_agent,
             timeout=settings.fetch.timeout,
@@ -777,7 +779,7 @@ class _Run:
         return self.outcomes
 
     def work(self) -> None:
-        while True:
+        while not self.updater.stopping.is_set():
             with self.lock:
                 if self.budget <= 0:
                     return

@@ -85,7 +85,11 @@ def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]
         yield items[i : i + size]
 
 
-def create_db_engine(url: str) -> Engine:
+def create_db_engine(url: str, *, idle_timeout: float | None = None) -> Engine:
+    """An engine for `url`. On PostgreSQL, `idle_timeout` (seconds) ends a
+    session that sits in an open transaction that long: a worker frozen or
+    cut off mid-write would otherwise hold its row locks (and with them the
+    sources SKIP LOCKED passes over) until TCP notices, hours later."""
     if url.startswith("sqlite"):
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30}, pool_pre_ping=False
@@ -101,13 +105,25 @@ def create_db_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    if idle_timeout:
+        milliseconds = max(1000, int(idle_timeout * 1000))
+
+        @event.listens_for(engine, "connect")
+        def _pg_session(dbapi_conn: Any, _record: Any) -> None:
+            with dbapi_conn.cursor() as cur:
+                cur.execute(f"SET idle_in_transaction_session_timeout = {milliseconds}")
+            dbapi_conn.commit()
+
+    return engine
 
 
 class Store:
-    def __init__(self, url: str, *, migrate: bool = True) -> None:
+    def __init__(
+        self, url: str, *, migrate: bool = True, idle_timeout: float | None = None
+    ) -> None:
         self.url = url
-        self.engine = create_db_engine(url)
+        self.engine = create_db_engine(url, idle_timeout=idle_timeout)
         self._serials: SerialReader | None = None
         if migrate:
             self.migrate()
@@ -168,6 +184,10 @@ class Store:
         of existing sources is kept, so a restart resumes the schedule."""
         wanted = {(f.name, s) for f in feeds for s in f.sources}
         with self._write() as conn:
+            if self.dialect == "postgresql":
+                # Workers starting together would insert the same new
+                # sources at once; one at a time, the second finds them.
+                conn.execute(text("SELECT pg_advisory_xact_lock(784513)"))
             existing = {
                 (r.feed, r.locator): r
                 for r in conn.execute(
