@@ -113,7 +113,8 @@ def cached(scope: Callable[..., str | None] | None = None) -> Callable[[F], F]:
     other request gets the bytes it made last time. Only 200 answers are
     cached; anything else the view returns passes through untouched, and
     an exception it raises (NotFound, abort(400)) reaches the error
-    handlers as usual.
+    handlers as usual. Of the headers a view sets, only Content-Type is
+    kept: the rest are the caching headers this decorator makes.
 
         @bp.get("/articles/<aid>")
         @cached()
