@@ -124,3 +124,14 @@ def test_since_takes_dates_and_times_in_any_zone() -> None:
     assert parse_since("2026-03-01T11:00+02:00") == parse_since("2026-03-01 09:00:00")
     with pytest.raises(ValueError, match="not a date or time"):
         parse_since("2026-13-01")
+
+
+def test_a_database_error_is_one_line_not_a_traceback(newsroom: Newsroom) -> None:
+    from sqlalchemy import text
+
+    with newsroom.store.engine.begin() as conn:  # what a botched manual fix-up might do
+        conn.execute(text("ALTER TABLE versions RENAME TO versions_old"))
+    result = export(newsroom)
+    assert result.returncode == 1
+    [line] = result.stderr.splitlines()
+    assert line.startswith("feedsvc: error: export stopped: ") and "versions" in line

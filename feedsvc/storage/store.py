@@ -1221,10 +1221,13 @@ class Store:
             q = q.where(articles.c.feed == feed)
         if since is not None:
             q = q.where(versions.c.seen_at >= since)
-        with self.engine.connect() as conn:
-            result = conn.execution_options(yield_per=batch).execute(q)
-            for row in result:
-                yield ExportedVersion(row.feed, row.url, _version_row(row))
+        try:
+            with self.engine.connect() as conn:
+                result = conn.execution_options(yield_per=batch).execute(q)
+                for row in result:
+                    yield ExportedVersion(row.feed, row.url, _version_row(row))
+        except SQLAlchemyError as exc:  # the database went away mid-export
+            raise FeedsvcError(f"export stopped: {_one_line(exc)}") from None
 
     def article(self, aid: str) -> ArticleRow:
         with self.engine.connect() as conn:
