@@ -12,6 +12,7 @@ from __future__ import annotations
 import socket
 import struct
 import threading
+import time
 import tracemalloc
 import zlib
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ from typing import Any
 import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
+from werkzeug.serving import make_server
 
 from feedsvc.config import Settings
 from feedsvc.models import PollOutcome, SourceRow
@@ -466,6 +468,37 @@ def test_gzip_bomb_is_cut_at_the_cap_in_bounded_memory(httpserver: HTTPServer, n
     # The whole poll of both sources, database included, stays within a few
     # times the cap: nowhere near the gigabyte the bomb inflates to.
     assert peak < 32_000_000
+
+
+def test_per_host_setting_limits_requests_at_once(news: Any) -> None:
+    in_flight = 0
+    most = 0
+    lock = threading.Lock()
+
+    @Request.application
+    def slow(request: Request) -> Response:
+        nonlocal in_flight, most
+        with lock:
+            in_flight += 1
+            most = max(most, in_flight)
+        time.sleep(0.2)  # long enough for the other pollers to knock
+        with lock:
+            in_flight -= 1
+        guid = request.path.strip("/")
+        return Response(rss(guid, f"Desk {guid}", "Report."), content_type="text/xml")
+
+    server = make_server("127.0.0.1", 0, slow, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.socket.getsockname()[1]}"
+    try:
+        n = news(f"{base}/d1", scheduler={"per_host": 1, "concurrency": 4})
+        for desk in ("d2", "d3"):
+            n.add_source(f"{base}/{desk}")
+        outcomes = n.poll()
+    finally:
+        server.shutdown()
+    assert most == 1
+    assert [o.new_versions for o in outcomes.values()] == [1, 1, 1, 1]
 
 
 # -- charsets ----------------------------------------------------------------------
