@@ -167,7 +167,8 @@ def worker(settings: Settings) -> None:
 @click.option("--feed", "feed_name", metavar="NAME", help="Poll only this feed's sources.")
 @config_option
 def poll(settings: Settings, feed_name: str | None) -> None:
-    """Poll every source once, now, and exit (status 1 if any failed)."""
+    """Poll every source once, and check the article pages that are due,
+    now, and exit (status 1 if a source failed)."""
     from feedsvc.leases import worker_id
     from feedsvc.update import Updater, utcnow
 
@@ -186,6 +187,9 @@ def poll(settings: Settings, feed_name: str | None) -> None:
             outcomes = updater.poll(
                 worker_id(), feed=feed_name, due_only=False, progress=lambda _o: bar.update(1)
             )
+        # Article pages due for a check (developing stories, articles that
+        # left their feed), so that running `poll` from cron follows them too.
+        checks = updater.check_articles(worker_id(), feed=feed_name)
         if settings.service.hub:
             # Best effort: a failing hub is recorded and retried by the
             # worker; it never turns a good poll into an error.
@@ -201,6 +205,12 @@ def poll(settings: Settings, feed_name: str | None) -> None:
         f"{sum(o.new_articles for o in outcomes)} new articles, "
         f"{sum(o.new_versions for o in outcomes)} new versions, {len(errors)} errors"
     )
+    if checks:
+        check_errors = [o for o in checks if o.error]
+        click.echo(
+            f"checked {len(checks)} article pages: "
+            f"{sum(o.new_versions for o in checks)} new versions, {len(check_errors)} errors"
+        )
     if errors:
         sys.exit(1)
 

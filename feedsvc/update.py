@@ -567,11 +567,13 @@ class Updater:
             error=str(exc),
         )
 
-    def check_articles(self, owner: str, *, limit: int = 100) -> list[PollOutcome]:
+    def check_articles(
+        self, owner: str, *, limit: int = 100, feed: str | None = None
+    ) -> list[PollOutcome]:
         """Check the pages of due articles (developing stories, articles that
         left their feed), each claimed just before its fetch."""
         now = self.clock()
-        candidates = self.store.candidate_articles(now, limit=limit)
+        candidates = self.store.candidate_articles(now, limit=limit, feed=feed)
         outcomes = []
         workers = max(1, min(self.settings.scheduler.concurrency, len(candidates)))
         with ThreadPoolExecutor(workers, thread_name_prefix="check") as pool:

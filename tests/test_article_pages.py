@@ -453,3 +453,26 @@ def test_a_page_that_cannot_be_fetched_harms_only_its_own_article(site: Site, wo
     _, store, updater = world()
     assert [(o.new_articles, o.error) for o in updater.poll("w", due_only=False)] == [(1, None)]
     assert store.find_article(site.url("/eastgate")).latest_version == 1
+
+
+def test_feedsvc_poll_also_checks_the_article_pages_that_are_due(site: Site, world: Any) -> None:
+    from click.testing import CliRunner
+
+    from feedsvc.cli import main
+
+    site.items = [("Eastgate", "/eastgate")]
+    site.publish("/eastgate", page("ghost/v1.html"))
+    settings, store, _ = world()
+
+    def poll() -> str:
+        result = CliRunner().invoke(main, ["poll", "--config", str(settings.path)])
+        assert result.exit_code == 0, result.output
+        return str(result.output)
+
+    assert poll().strip() == "polled 1 sources: 1 new articles, 1 new versions, 0 errors"
+    site.items = []  # it leaves the feed: due for a re-check at once
+    assert poll().strip().splitlines() == [
+        "polled 1 sources: 0 new articles, 0 new versions, 0 errors",
+        "checked 1 article pages: 0 new versions, 0 errors",
+    ]
+    assert store.find_article(site.url("/eastgate")).next_check_at is not None
