@@ -4,10 +4,14 @@ the poll returns, and what is stored and served stays valid."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 import tracemalloc
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,10 +19,12 @@ from lxml import etree
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from feedsvc import config
 from feedsvc.models import PollOutcome
 from feedsvc.storage import Store
 from feedsvc.update import Updater
 from feedsvc.web import create_app
+from tests.conftest import cli_env
 
 GOOD = b"""<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel><title>Harbour Gazette</title><link>http://gazette.test/</link>
@@ -337,3 +343,63 @@ def test_a_hostile_source_is_retried_and_recovers(upstreams: Upstreams, clock: A
     assert upstreams.hostile_outcome().new_articles == 1
     assert upstreams.source(upstreams.hostile_url).failures == 0
     assert upstreams.healthz()["failing"] == []
+
+
+@pytest.mark.slow
+def test_one_process_survives_every_hostile_input_at_once_in_bounded_memory(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    """`feedsvc poll` over all of them together, beside a good feed: one
+    summary line, no traceback, the good feed stored, and the process's
+    peak memory (from the kernel, os.wait4) stays bounded."""
+    hostile = {
+        "truncated": rss(item(1) + item(2))[:-40],
+        "laughs": BILLION_LAUGHS,
+        "huge": rss(
+            "".join(f"<item><guid>w{i}</guid><title>S{i}</title></item>" for i in range(100_000))
+        ),
+        "fat": rss(item(1, "&lt;p&gt;Paragraph of a very long story.&lt;/p&gt;" * 110_000)),
+        "deep": rss(item(1, "&lt;div&gt;" * 30_000 + "Buried." + "&lt;/div&gt;" * 30_000)),
+        "controls": rss(item(1).replace("Story 1", "Nul\x00 bell\x07 \u202eedir")),
+        "garbage": b"<rss><<<&&&\x00\x01>>>",
+    }
+    for name, body in hostile.items():
+        httpserver.expect_request(f"/{name}.xml").respond_with_data(
+            body, content_type="application/rss+xml"
+        )
+    httpserver.expect_request("/good.xml").respond_with_data(
+        GOOD, content_type="application/rss+xml"
+    )
+    sources = [httpserver.url_for(f"/{name}.xml") for name in [*hostile, "good"]]
+    (tmp_path / "config.toml").write_text(
+        '[service]\nbase_url = "http://feeds.test"\n'
+        + "".join(
+            f'[[feeds]]\nname = "{name}"\nsources = ["{url}"]\n'
+            for name, url in zip([*hostile, "good"], sources, strict=True)
+        )
+    )
+    with open(tmp_path / "out", "wb") as out_file, open(tmp_path / "err", "wb") as err_file:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "feedsvc", "poll"],
+            cwd=tmp_path,
+            env=cli_env(),
+            stdout=out_file,
+            stderr=err_file,
+        )
+        # wait4, not wait: it also returns the child's resource usage.
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    out, err = (tmp_path / "out").read_bytes(), (tmp_path / "err").read_bytes()
+    assert proc.returncode == 1, err.decode()[-2000:]
+    # 200 of "huge" (max_new_articles), 1 each of deep, controls and good;
+    # truncated, laughs and garbage fail; fat's only entry is skipped.
+    assert out.decode().splitlines() == [
+        "polled 8 sources: 203 new articles, 203 new versions, 3 errors"
+    ]
+    assert b"Traceback" not in err
+    store = Store(config.load(tmp_path / "config.toml").service.database)
+    try:
+        assert store.find_article("urn:gazette:ferry").latest_version == 1
+    finally:
+        store.close()
+    assert usage.ru_maxrss < 400_000, usage.ru_maxrss  # KiB
