@@ -599,7 +599,12 @@ class Updater:
             self.store.release_article(a.id, claim.lease_owner)
             return PollOutcome(claim.source_id, claim.feed, where, error="feed not configured")
         try:
-            version, check = self._check_page(claim, feed)
+            if claim.is_page_source or feed.fetch_articles:
+                version, check = self._check_page(claim, feed)
+            else:
+                # fetch_articles was turned off: its text comes from the feed
+                # now, so its page is no longer followed on its own.
+                version, check = None, CheckIntent(None, a.unchanged_checks)
             added = self.store.finish_check(claim, self.clock(), version, check)
         except LeaseLost as exc:
             return PollOutcome(claim.source_id, claim.feed, where, error=str(exc))

@@ -476,3 +476,21 @@ def test_feedsvc_poll_also_checks_the_article_pages_that_are_due(site: Site, wor
         "checked 1 article pages: 0 new versions, 0 errors",
     ]
     assert store.find_article(site.url("/eastgate")).next_check_at is not None
+
+
+def test_turning_fetch_articles_off_stops_following_the_pages(
+    site: Site, world: Any, make_settings: Any, clock: Any
+) -> None:
+    site.items = [("Harwick", "/harwick")]
+    site.publish("/harwick", page("newspaper/v1.html"))  # developing: checked on its own
+    _, store, updater = world()
+    updater.poll("w", due_only=False)
+    aid = store.find_article(site.url("/harwick")).id
+    off = make_settings(
+        [{"name": "courier", "sources": [site.url("/feed.xml")], "fetch_articles": False}]
+    )
+    clock.now = next_check(store, aid)
+    before = site.hits_of("/harwick")
+    assert Updater(off, store, clock=clock).check_articles("w")[0].error is None
+    assert site.hits_of("/harwick") == before
+    assert next_check(store, aid) is None
