@@ -494,3 +494,25 @@ def test_turning_fetch_articles_off_stops_following_the_pages(
     assert Updater(off, store, clock=clock).check_articles("w")[0].error is None
     assert site.hits_of("/harwick") == before
     assert next_check(store, aid) is None
+
+
+def test_a_page_whose_checks_keep_failing_is_on_healthz_and_backs_off(
+    site: Site, world: Any, clock: Any
+) -> None:
+    site.items = [("Harwick", "/harwick")]
+    site.publish("/harwick", page("newspaper/v1.html"))
+    settings, store, updater = world()
+    updater.poll("w", due_only=False)
+    aid = store.find_article(site.url("/harwick")).id
+    site.status["/harwick"] = 503
+    gaps = []
+    for _ in range(3):
+        clock.now = next_check(store, aid)
+        updater.check_articles("w")
+        gaps.append((next_check(store, aid) - clock()).total_seconds())
+    assert gaps[0] < gaps[1] < gaps[2]  # exponential backoff, not the 2m of a developing story
+    health = create_app(settings, store).test_client().get("/healthz").get_json()
+    [failing] = health["pages_failing"]
+    assert (failing["article"], failing["failures"]) == (aid, 3)
+    assert "503" in failing["last_error"]
+    assert health["status"] == "ok"

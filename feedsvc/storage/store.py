@@ -832,6 +832,25 @@ class Store:
                 self._bump(conn, claim.feed, now)
         return added
 
+    def failing_articles(self, limit: int = 50) -> list[dict[str, Any]]:
+        """Article pages whose checks keep failing (not 404/410: those end
+        as events), most failures first, for /healthz."""
+        q = (
+            select(
+                articles.c.feed,
+                articles.c.id,
+                articles.c.url,
+                articles.c.check_failures,
+                articles.c.last_error,
+                articles.c.next_check_at,
+            )
+            .where(articles.c.check_failures > 0)
+            .order_by(articles.c.check_failures.desc(), articles.c.id)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(q)]
+
     def article_at(self, feed: str, url: str, *, other_than: str) -> str | None:
         """The id of another article of `feed` that lives at `url`, if any:
         a page that redirects there has become that article."""

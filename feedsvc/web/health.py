@@ -35,6 +35,19 @@ def healthz() -> tuple[Response, int]:
             {"feed": r.feed, "source": r.locator, "warning": r.last_error} for r in warnings
         ],
     }
+    # Article pages followed on their own (developing stories, articles
+    # that left their feed) whose checks keep failing.
+    body["pages_failing"] = [
+        {
+            "feed": a["feed"],
+            "article": a["id"],
+            "url": a["url"],
+            "failures": a["check_failures"],
+            "last_error": a["last_error"],
+            "next_check_at": _iso(a["next_check_at"]),
+        }
+        for a in st.store.failing_articles()
+    ]
     if st.settings.service.hub:
         body["hub_failing"] = _hub_failing(st.store, [f.name for f in st.settings.feeds])
     return jsonify(body), 200
