@@ -76,3 +76,22 @@ def test_the_all_feeds_serial_grows_with_any_feed(newsroom: Newsroom) -> None:
 
     assert reader.read(None)[0] > before
     reader.close()
+
+
+def test_on_sqlite_without_a_wal_every_read_asks_the_database(tmp_path: Path) -> None:
+    """A database out of WAL mode commits into its own file: with no WAL to
+    vouch for it, nothing is taken on trust."""
+    import sqlite3
+
+    path = tmp_path / "plain.db"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE feed_state (feed TEXT PRIMARY KEY, serial INT, changed_at TEXT)")
+        db.execute("INSERT INTO feed_state VALUES ('news', 1, '2026-03-01 09:00:00.000000')")
+    reader = SerialReader(f"sqlite:///{path}", clock=later)
+    assert reader.read("news")[0] == 1
+
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE feed_state SET serial = 2")
+
+    assert reader.read("news")[0] == 2
+    reader.close()

@@ -11,12 +11,12 @@ idle transaction) and runs one precompiled statement on it.
 
 On SQLite even that read is too dear for a thread pool (its file locks and
 the GIL hand-offs around it cost more CPU than the rest of a 304), and there
-is a cheaper witness of change: every commit writes the database's files, so
-if neither the database nor its WAL has changed size, inode or mtime since
-the last read, neither has the data. Modification times are coarse, so
-files written in the last RACY seconds are not trusted ("racily clean", as
-git calls it) and the read goes to the database: a commit is seen by the
-next request whichever way it is detected.
+is a cheaper witness of change: every commit writes the WAL, so if the WAL
+has not changed inode, size or mtime since the last read, neither has the
+data. Modification times are coarse, so a WAL written in the last RACY
+seconds is not trusted ("racily clean", as git calls it) and the read goes
+to the database: a commit is seen by the next request whichever way it is
+detected.
 """
 
 from __future__ import annotations
@@ -68,11 +68,11 @@ class SerialReader:
         )
         self._sqlite = sqlite
         self._clock = clock
-        self._files: tuple[str, ...] = ()
+        self._wal: str | None = None
         database = self._engine.url.database
         if sqlite and database and database != ":memory:":
-            self._files = (database, f"{database}-wal")
-        self._seen: dict[str | None, tuple[tuple[Any, ...], tuple[int, Any]]] = {}
+            self._wal = f"{database}-wal"
+        self._seen: dict[str | None, tuple[tuple[int, int, int], tuple[int, Any]]] = {}
         self.queries = 0  # reads that went to the database (for tests and curiosity)
         param = "?" if self._sqlite else "%s"
         self._one = _ONE.format(p=param)
@@ -96,9 +96,9 @@ class SerialReader:
         return conn
 
     def read(self, feed: str | None) -> tuple[int, Any]:
-        if not self._files:
+        if self._wal is None:
             return self._query(feed)
-        stamp = self._fingerprint()  # before the query: a later commit changes it
+        stamp = self._fingerprint(self._wal)  # before the query: a later commit changes it
         if stamp is not None:
             seen = self._seen.get(feed)
             if seen is not None and seen[0] == stamp:
@@ -108,22 +108,21 @@ class SerialReader:
             self._seen[feed] = (stamp, result)
         return result
 
-    def _fingerprint(self) -> tuple[Any, ...] | None:
-        """(inode, size, mtime) of the database and its WAL, or None when
-        one was written too recently for its mtime to be trusted."""
-        stamp: list[tuple[int, int, int] | None] = []
-        newest = 0
-        for path in self._files:
-            try:
-                st = os.stat(path)
-            except FileNotFoundError:  # no WAL between the last close and the next open
-                stamp.append(None)
-                continue
-            stamp.append((st.st_ino, st.st_size, st.st_mtime_ns))
-            newest = max(newest, st.st_mtime_ns)
-        if self._clock() - newest / 1e9 < RACY:
+    def _fingerprint(self, wal: str) -> tuple[int, int, int] | None:
+        """(inode, size, mtime) of the WAL, or None when it cannot vouch
+        for the data: written too recently for its mtime to be trusted, or
+        absent (no connection open, or the database left WAL mode, when
+        commits go to the database file itself). Every commit in WAL mode
+        writes the WAL; the database file changes only by checkpoints,
+        which copy what the WAL already holds, so it need not be watched,
+        and each stat saved is a GIL hand-off saved on the hot path."""
+        try:
+            st = os.stat(wal)
+        except FileNotFoundError:
             return None
-        return tuple(stamp)
+        if self._clock() - st.st_mtime_ns / 1e9 < RACY:
+            return None
+        return (st.st_ino, st.st_size, st.st_mtime_ns)
 
     def _query(self, feed: str | None) -> tuple[int, Any]:
         self.queries += 1
