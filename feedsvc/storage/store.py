@@ -753,14 +753,17 @@ class Store:
         self, aid: str, now: datetime, owner: str, lease_until: datetime
     ) -> ArticleForCheck | None:
         """Claim one due article for a page check, the way sources are
-        claimed: a conditional UPDATE; None if another worker has it."""
+        claimed (_claim_next); None if another worker has it."""
         with self._write() as conn:
-            got = conn.execute(
-                update(articles)
-                .where(and_(articles.c.id == aid, self._checkable(now)))
-                .values(lease_owner=owner, lease_until=lease_until)
-            ).rowcount
-            if got != 1:
+            claimed = self._claim_next(
+                conn,
+                articles,
+                and_(articles.c.id == aid, self._checkable(now)),
+                articles.c.next_check_at,
+                owner,
+                lease_until,
+            )
+            if claimed is None:
                 return None
             row = conn.execute(
                 select(articles.c.feed, articles.c.status, sources.c.id, sources.c.locator)

@@ -148,6 +148,7 @@ versions = Table(
     UniqueConstraint("article_id", "number", name="uq_versions_article_number"),
 )
 Index("ix_versions_seen", versions.c.seen_at)
+Index("ix_versions_sha256", versions.c.sha256)  # Store.latest_hashes
 
 # Things that happen to an article that are not versions: 404, 410, moved.
 events = Table(
