@@ -96,7 +96,10 @@ class Rendered:
         key = (coding, max_age)
         hit = self._headers.get(key)
         if hit is None:
-            body, etag = self.encoded(coding)
+            # No Content-Length: werkzeug sets it from the body (for HEAD
+            # too), and one set here makes waitress copy the body on its
+            # way out (some 70 us of CPU per 200 KB answer in bench/serve.py).
+            etag = self.encoded(coding)[1]
             validators = [
                 ("ETag", etag),
                 ("Cache-Control", f"public, max-age={max_age}"),
@@ -109,7 +112,6 @@ class Rendered:
                 entity.append(("Content-Encoding", coding))
             if self.link is not None:
                 entity.append(("Link", self.link))
-            entity.append(("Content-Length", str(len(body))))
             hit = self._headers[key] = (validators, entity)
         return hit
 
