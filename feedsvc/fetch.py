@@ -7,10 +7,12 @@ so, when to come back (Retry-After) or that the resource is gone (410).
 What makes it polite: a User-Agent naming feedsvc and its base_url, the
 stored validators echoed byte for byte, at most `per_host` requests at once
 to one host, and a 429 or 503 with Retry-After holding back every request
-to that host (not only the source that got it) until the time is up. What makes it hard to hurt: a connect timeout, a read timeout
-and a deadline for the whole answer (a server that drips a byte a second is
-cut off too), a body cap enforced while streaming and while decompressing
-(a gzip bomb is never inflated past the cap), and an end to redirect loops.
+to that host (not only the source that got it) until the time is up.
+
+What makes it hard to hurt: a connect timeout, a read timeout and a
+deadline for the whole answer (a server that drips a byte a second is cut
+off too), a body cap enforced while streaming and while decompressing (a
+gzip bomb is never inflated past the cap), and an end to redirect loops.
 """
 
 from __future__ import annotations
@@ -293,10 +295,9 @@ class Fetcher:
             )
 
         def raw() -> Iterator[bytes]:
-            # iter_raw: httpx must not inflate, or a bomb is inflated whole
-            # before we see the first chunk.
-            # No chunk size: a chunk per network read, so the deadline is
-            # checked as often as a dripping server sends.
+            # iter_raw: httpx must not inflate, or a bomb's chunk is inflated
+            # whole before we see it. No chunk size: a chunk per network
+            # read, so the deadline is checked as often as a server sends.
             for chunk in resp.iter_raw():
                 if time.monotonic() > deadline:
                     raise FetchError(
