@@ -152,3 +152,16 @@ def test_a_rendering_is_compressed_once_however_many_ask(
         newsroom.client.get(FEED, headers={"Accept-Encoding": "br"})
 
     assert sorted(codings) == ["br", "gzip"]
+
+
+def test_a_failed_render_stores_nothing_and_the_next_request_renders_again() -> None:
+    cache = RenderCache()
+
+    def broken() -> Rendered:
+        raise RuntimeError("database went away")
+
+    with pytest.raises(RuntimeError):
+        cache.get("feed", 1, broken)
+    again = cache.get("feed", 1, lambda: Rendered(b"ok", "text/plain", None))
+
+    assert again is not None and again.body == b"ok"

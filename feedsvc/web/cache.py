@@ -143,19 +143,21 @@ class RenderCache:
             return hit
         with self._lock:
             guard = self._rendering.setdefault(slot, threading.Lock())
-        with guard:
-            hit = self.lookup(slot, version)  # rendered while we waited
-            if hit is not None:
-                return hit
-            item = render()
-            if item is not None:
-                with self._lock:
-                    self._items[slot] = (version, item)
-                    self._items.move_to_end(slot)
-                    while len(self._items) > self.size:
-                        self._items.popitem(last=False)
-        with self._lock:
-            # A thread that already holds this guard still waits on it; one
-            # arriving after this may render the slot again: harmless.
-            self._rendering.pop(slot, None)
-        return item
+        try:
+            with guard:
+                hit = self.lookup(slot, version)  # rendered while we waited
+                if hit is not None:
+                    return hit
+                item = render()
+                if item is not None:
+                    with self._lock:
+                        self._items[slot] = (version, item)
+                        self._items.move_to_end(slot)
+                        while len(self._items) > self.size:
+                            self._items.popitem(last=False)
+                return item
+        finally:
+            with self._lock:
+                # A thread that already holds this guard still waits on it;
+                # one arriving after this may render the slot again: harmless.
+                self._rendering.pop(slot, None)
