@@ -127,30 +127,39 @@ def _cut_down(body: bytes, max_entries: int, max_entry_bytes: int) -> tuple[byte
         and (body.count(b"<item") + body.count(b"<entry")) <= max_entries
     ):
         return body, []
-    parser = etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, recover=True, huge_tree=False
+    # iterparse, dropping each entry past the limit as soon as it is read:
+    # memory follows the entries kept, not the document (a whole tree of
+    # 100,000 entries is some 150 MB).
+    events = etree.iterparse(
+        BytesIO(body),
+        events=("end",),
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        recover=True,
+        huge_tree=False,
     )
+    kept = too_big = dropped = 0
     try:
-        root = etree.fromstring(body, parser)
+        for _, el in events:
+            if _local(el.tag) not in _ENTRY_TAGS:
+                continue
+            parent = el.getparent()
+            if parent is None:
+                continue
+            if kept >= max_entries:
+                parent.remove(el)
+                dropped += 1
+            elif len(etree.tostring(el)) > max_entry_bytes:
+                parent.remove(el)
+                too_big += 1
+            else:
+                kept += 1
+        root = events.root
     except etree.XMLSyntaxError:
         return body, []  # feedparser's loose parser will make of it what it can
     if root is None:
         return body, []
-    kept = too_big = dropped = 0
-    for el in list(root.iter()):
-        if _local(el.tag) not in _ENTRY_TAGS:
-            continue
-        parent = el.getparent()
-        if parent is None:
-            continue
-        if kept >= max_entries:
-            parent.remove(el)
-            dropped += 1
-        elif len(etree.tostring(el)) > max_entry_bytes:
-            parent.remove(el)
-            too_big += 1
-        else:
-            kept += 1
     notes = []
     if too_big:
         notes.append(f"{too_big} entries over {max_entry_bytes} bytes were skipped")

@@ -402,4 +402,4 @@ def test_one_process_survives_every_hostile_input_at_once_in_bounded_memory(
         assert store.find_article("urn:gazette:ferry").latest_version == 1
     finally:
         store.close()
-    assert usage.ru_maxrss < 400_000, usage.ru_maxrss  # KiB
+    assert usage.ru_maxrss < 300_000, usage.ru_maxrss  # KiB (135 MB measured)
