@@ -86,3 +86,14 @@ def article_check_delay(
     if in_feed:
         return None
     return recheck_delay(since_change, ladder)
+
+
+def developing_source_delay(
+    since_change: float, developing_interval: float, interval: float
+) -> float:
+    """Gap before re-polling a source (a feed of summaries, a local file)
+    whose article is a developing story: as long as it has been since the
+    last change, at least `developing_interval`, at most `interval`. Polled
+    at 2m, 4m, 8m, 16m... after a change, that is the same doubling while
+    unchanged that article pages get, with no counter to keep."""
+    return min(interval, max(developing_interval, since_change))

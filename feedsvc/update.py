@@ -46,7 +46,7 @@ from feedsvc.revisions import (
     normalise_title,
     word_count,
 )
-from feedsvc.schedule import article_check_delay, next_poll
+from feedsvc.schedule import article_check_delay, developing_source_delay, next_poll
 from feedsvc.storage import LeaseLost, Store, WriteConflict
 from feedsvc.text import flatten_deep, html_to_text, sanitize_html, text_to_html
 
@@ -293,6 +293,8 @@ class Updater:
     ) -> PollOutcome:
         now = self.clock()
         when = next_poll(now, self.settings.feed_interval(feed), key=source.locator)
+        if not feed.fetch_articles:
+            when = min(when, self._developing_poll(source, feed, intents, now) or when)
         # Kept as the source's last_error with no failure counted: the poll
         # worked, but /healthz and the log should say what it left out.
         warning = "; ".join(notes) or None
@@ -322,6 +324,31 @@ class Updater:
             error=None,
             warning=warning,
         )
+
+    def _developing_poll(
+        self,
+        source: SourceForUpdate,
+        feed: FeedSettings,
+        intents: Sequence[ArticleIntent],
+        now: datetime,
+    ) -> datetime | None:
+        """A source whose articles are its own text (feed summaries, local
+        files) is polled sooner while one of them is a developing story."""
+        sched = self.settings.scheduler
+        fresh = any(
+            i.version and i.version.developing and not i.version.suspect and i.check is None
+            for i in intents
+        )
+        window_start = now - timedelta(seconds=sched.developing_window)
+        last = now if fresh else self.store.last_developing_change(source.id, window_start)
+        if last is None:
+            return None
+        gap = developing_source_delay(
+            (now - last).total_seconds(),
+            sched.developing_interval,
+            self.settings.feed_interval(feed),
+        )
+        return now + timedelta(seconds=gap)
 
     # -- deciding ------------------------------------------------------------
 

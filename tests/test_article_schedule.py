@@ -51,3 +51,14 @@ def test_an_article_out_of_its_feed_climbs_the_ladder_then_stops() -> None:
 
 def test_a_developing_article_out_of_its_feed_is_still_polled_fast() -> None:
     assert delay(developing=True, in_feed=False, since_change=60) == 120
+
+
+def test_a_source_with_a_developing_story_is_polled_by_time_since_the_change() -> None:
+    from feedsvc.schedule import developing_source_delay
+
+    # Polled at 2m, 4m, 8m, 16m ... after the change: doubling, no counter.
+    t, times = 0.0, []
+    for _ in range(5):
+        t += developing_source_delay(t, 120, 900)
+        times.append(t / 60)
+    assert times == [2, 4, 8, 16, 31]

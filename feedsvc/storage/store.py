@@ -835,6 +835,24 @@ class Store:
                 self._bump(conn, claim.feed, now)
         return added
 
+    def last_developing_change(self, source_id: int, since: datetime) -> datetime | None:
+        """When the most recently changed developing article of a source
+        changed, if that was after `since`. Articles whose page is followed
+        on its own schedule (next_check_at) are left out: their checks,
+        not the source's polls, follow them."""
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(func.max(articles.c.updated_at)).where(
+                    and_(
+                        articles.c.source_id == source_id,
+                        articles.c.developing.is_(True),
+                        articles.c.updated_at > since,
+                        articles.c.next_check_at.is_(None),
+                        articles.c.status == "active",
+                    )
+                )
+            ).scalar()
+
     def failing_articles(self, limit: int = 50) -> list[dict[str, Any]]:
         """Article pages whose checks keep failing (not 404/410: those end
         as events), most failures first, for /healthz."""
