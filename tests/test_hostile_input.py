@@ -4,7 +4,6 @@ the poll returns, and what is stored and served stays valid."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -345,13 +344,24 @@ def test_a_hostile_source_is_retried_and_recovers(upstreams: Upstreams, clock: A
     assert upstreams.healthz()["failing"] == []
 
 
+def high_water_kib(pid: int) -> int:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0  # gone already
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
+
+
 @pytest.mark.slow
 def test_one_process_survives_every_hostile_input_at_once_in_bounded_memory(
     httpserver: HTTPServer, tmp_path: Path
 ) -> None:
     """`feedsvc poll` over all of them together, beside a good feed: one
     summary line, no traceback, the good feed stored, and the process's
-    peak memory (from the kernel, os.wait4) stays bounded."""
+    peak memory (the kernel's VmHWM) stays bounded."""
     hostile = {
         "truncated": rss(item(1) + item(2))[:-40],
         "laughs": BILLION_LAUGHS,
@@ -386,9 +396,12 @@ def test_one_process_survives_every_hostile_input_at_once_in_bounded_memory(
             stdout=out_file,
             stderr=err_file,
         )
-        # wait4, not wait: it also returns the child's resource usage.
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        # VmHWM is the peak of the child's own memory (getrusage's maxrss
+        # would include what this big pytest process had when it forked).
+        peak_kib = 0
+        while proc.poll() is None:
+            peak_kib = max(peak_kib, high_water_kib(proc.pid))
+            time.sleep(0.02)
     out, err = (tmp_path / "out").read_bytes(), (tmp_path / "err").read_bytes()
     assert proc.returncode == 1, err.decode()[-2000:]
     # 200 of "huge" (max_new_articles), 1 each of deep, controls and good;
@@ -402,4 +415,4 @@ def test_one_process_survives_every_hostile_input_at_once_in_bounded_memory(
         assert store.find_article("urn:gazette:ferry").latest_version == 1
     finally:
         store.close()
-    assert usage.ru_maxrss < 300_000, usage.ru_maxrss  # KiB (135 MB measured)
+    assert 0 < peak_kib < 300_000, peak_kib  # about 120 MB measured
