@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import lxml.html
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -101,3 +102,35 @@ def make_site(
     for title, paragraphs, _ in VERSIONS[:versions]:
         site.publish("bridge.txt", title, paragraphs)
     return site
+
+
+ATOM = "application/atom+xml"
+
+
+def page(site: Site, path: str) -> lxml.html.HtmlElement:
+    """GET an HTML page of the site, check it is one, and parse it."""
+    response = site.client.get(path)
+    assert response.status_code == 200, (path, response.status_code)
+    assert response.mimetype == "text/html"
+    return lxml.html.fromstring(response.get_data(as_text=True))
+
+
+def text_of(doc: lxml.html.HtmlElement, selector: str) -> list[str]:
+    return [" ".join(el.text_content().split()) for el in doc.cssselect(selector)]
+
+
+def discovery(doc: lxml.html.HtmlElement) -> list[str]:
+    """The Atom feeds a page advertises."""
+    return [el.get("href") for el in doc.cssselect(f'link[rel="alternate"][type="{ATOM}"]')]
+
+
+def pages_of(site: Site) -> list[str]:
+    """Every HTML page about the site's article: index, timeline, each
+    version, each step's diff inline and side by side."""
+    aid = site.article().id
+    n = site.article().latest_version
+    paths = ["/", f"/articles/{aid}"]
+    paths += [f"/articles/{aid}/versions/{k}" for k in range(1, n + 1)]
+    paths += [f"/articles/{aid}/diff/{k}...{k + 1}" for k in range(1, n)]
+    paths += [f"/articles/{aid}/diff/{k}...{k + 1}?view=side" for k in range(1, n)]
+    return paths

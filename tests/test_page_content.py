@@ -9,12 +9,20 @@ import re
 from pathlib import Path
 from typing import Any
 
-import lxml.html
 import pytest
 
-from tests.stories import CORRECTION, MARKER, P3, P4, VERSIONS, Site, make_site
-
-ATOM = "application/atom+xml"
+from tests.stories import (
+    CORRECTION,
+    MARKER,
+    P3,
+    P4,
+    VERSIONS,
+    Site,
+    make_site,
+    page,
+    pages_of,
+    text_of,
+)
 
 
 @pytest.fixture
@@ -25,31 +33,6 @@ def db_url(tmp_path: Path) -> str:
 @pytest.fixture
 def story(tmp_path: Path, make_settings: Any, store_for: Any, clock: Any) -> Site:
     return make_site(tmp_path, make_settings, store_for, clock, versions=5)
-
-
-def page(site: Site, path: str) -> lxml.html.HtmlElement:
-    response = site.client.get(path)
-    assert response.status_code == 200, (path, response.status_code)
-    assert response.mimetype == "text/html"
-    return lxml.html.fromstring(response.get_data(as_text=True))
-
-
-def text_of(doc: lxml.html.HtmlElement, selector: str) -> list[str]:
-    return [" ".join(el.text_content().split()) for el in doc.cssselect(selector)]
-
-
-def discovery(doc: lxml.html.HtmlElement) -> list[str]:
-    return [el.get("href") for el in doc.cssselect(f'link[rel="alternate"][type="{ATOM}"]')]
-
-
-def pages_of(site: Site) -> list[str]:
-    aid = site.article().id
-    n = site.article().latest_version
-    paths = ["/", f"/articles/{aid}"]
-    paths += [f"/articles/{aid}/versions/{k}" for k in range(1, n + 1)]
-    paths += [f"/articles/{aid}/diff/{k}...{k + 1}" for k in range(1, n)]
-    paths += [f"/articles/{aid}/diff/{k}...{k + 1}?view=side" for k in range(1, n)]
-    return paths
 
 
 def test_article_page_shows_each_steps_diff_and_headline_change(story: Site) -> None:

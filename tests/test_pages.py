@@ -6,12 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import lxml.html
 import pytest
 
-from tests.stories import VERSIONS, Site, make_site
-
-ATOM = "application/atom+xml"
+from tests.stories import VERSIONS, Site, discovery, make_site, page, pages_of, text_of
 
 
 @pytest.fixture(params=[1, 2, 5], ids=["1-version", "2-versions", "5-versions"])
@@ -22,31 +19,6 @@ def site(request: Any, tmp_path: Path, make_settings: Any, store_for: Any, clock
 @pytest.fixture
 def story(tmp_path: Path, make_settings: Any, store_for: Any, clock: Any) -> Site:
     return make_site(tmp_path, make_settings, store_for, clock, versions=5)
-
-
-def page(site: Site, path: str) -> lxml.html.HtmlElement:
-    response = site.client.get(path)
-    assert response.status_code == 200, (path, response.status_code)
-    assert response.mimetype == "text/html"
-    return lxml.html.fromstring(response.get_data(as_text=True))
-
-
-def text_of(doc: lxml.html.HtmlElement, selector: str) -> list[str]:
-    return [" ".join(el.text_content().split()) for el in doc.cssselect(selector)]
-
-
-def discovery(doc: lxml.html.HtmlElement) -> list[str]:
-    return [el.get("href") for el in doc.cssselect(f'link[rel="alternate"][type="{ATOM}"]')]
-
-
-def pages_of(site: Site) -> list[str]:
-    aid = site.article().id
-    n = site.article().latest_version
-    paths = ["/", f"/articles/{aid}"]
-    paths += [f"/articles/{aid}/versions/{k}" for k in range(1, n + 1)]
-    paths += [f"/articles/{aid}/diff/{k}...{k + 1}" for k in range(1, n)]
-    paths += [f"/articles/{aid}/diff/{k}...{k + 1}?view=side" for k in range(1, n)]
-    return paths
 
 
 def test_every_page_renders_with_feed_discovery(site: Site) -> None:
