@@ -103,27 +103,35 @@ def _serve(settings: Settings, store: Store) -> None:
         raise FeedsvcError(f"cannot listen on {settings.service.listen}: {exc.strerror}") from None
 
 
+@contextmanager
+def scheduling(settings: Settings, store: Store) -> Iterator[None]:
+    """Run the scheduler (the Ticker) for the duration of the block; on the
+    way out, let the polls in flight finish, then close the HTTP client.
+    Ctrl-C or SIGTERM inside the block is the ordinary way to leave it."""
+    from feedsvc.scheduler import Ticker
+    from feedsvc.update import Updater, utcnow
+
+    store.sync_sources(settings.feeds, utcnow())
+    updater = Updater(settings, store)
+    ticker = Ticker(updater)
+    ticker.start()
+    try:
+        yield
+    except KeyboardInterrupt:
+        pass
+    finally:
+        ticker.stop()
+        updater.close()
+        log.info("stopped")
+
+
 @main.command()
 @config_option
 def run(settings: Settings) -> None:
     """Scheduler and web server in one process."""
-    from feedsvc.scheduler import Ticker
-    from feedsvc.update import Updater, utcnow
-
     _stop_on_sigterm()
-    with opened(settings) as store:
-        store.sync_sources(settings.feeds, utcnow())
-        updater = Updater(settings, store)
-        ticker = Ticker(updater)
-        ticker.start()
-        try:
-            _serve(settings, store)
-        except KeyboardInterrupt:
-            pass
-        finally:
-            ticker.stop()
-            updater.close()
-            log.info("stopped")
+    with opened(settings) as store, scheduling(settings, store):
+        _serve(settings, store)
 
 
 @main.command()
@@ -144,23 +152,9 @@ def worker(settings: Settings) -> None:
     """The scheduler alone: poll due sources, serve nothing."""
     import threading
 
-    from feedsvc.scheduler import Ticker
-    from feedsvc.update import Updater, utcnow
-
     _stop_on_sigterm()
-    with opened(settings) as store:
-        store.sync_sources(settings.feeds, utcnow())
-        updater = Updater(settings, store)
-        ticker = Ticker(updater)
-        ticker.start()
-        try:
-            threading.Event().wait()
-        except KeyboardInterrupt:
-            pass
-        finally:
-            ticker.stop()
-            updater.close()
-            log.info("stopped")
+    with opened(settings) as store, scheduling(settings, store):
+        threading.Event().wait()
 
 
 @main.command()
