@@ -1102,20 +1102,13 @@ class Store:
         q = select(articles)
         if after is not None:
             at, aid = after
-            newer = or_(
-                articles.c.updated_at > at, and_(articles.c.updated_at == at, articles.c.id < aid)
+            q = q.where(and_(live, _newer_than(at, aid))).order_by(
+                articles.c.updated_at, articles.c.id.desc()
             )
-            q = q.where(and_(live, newer)).order_by(articles.c.updated_at, articles.c.id.desc())
         else:
             q = q.where(live).order_by(articles.c.updated_at.desc(), articles.c.id)
             if before is not None:
-                at, aid = before
-                q = q.where(
-                    or_(
-                        articles.c.updated_at < at,
-                        and_(articles.c.updated_at == at, articles.c.id > aid),
-                    )
-                )
+                q = q.where(_older_than(*before))
         with self.engine.connect() as conn:
             rows = list(conn.execute(q.limit(limit + 1)).all())
             more = len(rows) > limit
@@ -1235,13 +1228,7 @@ class Store:
         if since is not None:
             q = q.where(articles.c.updated_at >= since)
         if after is not None:
-            updated, aid = after
-            q = q.where(
-                or_(
-                    articles.c.updated_at < updated,
-                    and_(articles.c.updated_at == updated, articles.c.id > aid),
-                )
-            )
+            q = q.where(_older_than(*after))
         with self.engine.connect() as conn:
             return [ArticleSummary(_article_row(r), r.latest_title) for r in conn.execute(q)]
 
@@ -1376,6 +1363,22 @@ def _source_for_update(row: Row[Any], owner: str) -> SourceForUpdate:
         last_modified=row.last_modified,
         failures=row.failures,
         lease_owner=owner,
+    )
+
+
+# Keyset paging over articles in feed order (updated_at descending, then id
+# ascending): the articles after, or before, the one at (updated_at, id).
+def _older_than(updated_at: datetime, aid: str) -> Any:
+    return or_(
+        articles.c.updated_at < updated_at,
+        and_(articles.c.updated_at == updated_at, articles.c.id > aid),
+    )
+
+
+def _newer_than(updated_at: datetime, aid: str) -> Any:
+    return or_(
+        articles.c.updated_at > updated_at,
+        and_(articles.c.updated_at == updated_at, articles.c.id < aid),
     )
 
 
