@@ -9,8 +9,9 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Iterable
+from typing import Any
 
-from flask import Blueprint, Flask, Response, request
+from flask import Blueprint, Flask, Response
 
 from feedsvc import __version__
 from feedsvc.web import state
@@ -45,15 +46,22 @@ class RequestCounter:
 
 
 def init_app(app: Flask) -> None:
+    """Register /metrics and count every answer. The counting wraps the WSGI
+    app rather than hooking after_request: it sees the status line without
+    touching Flask's request proxies, which matters on the feed hot path."""
     counter = RequestCounter()
     app.extensions["feedsvc_requests"] = counter
+    inner = app.wsgi_app
 
-    @app.after_request
-    def _count(response: Response) -> Response:
-        if request.endpoint != "metrics.metrics":
-            counter.add(response.status_code)
-        return response
+    def counted(environ: dict[str, Any], start_response: Any) -> Any:
+        def start(status: str, headers: Any, exc_info: Any = None) -> Any:
+            if environ.get("PATH_INFO") != "/metrics":
+                counter.add(int(status[:3]))
+            return start_response(status, headers, exc_info)
 
+        return inner(environ, start)
+
+    app.wsgi_app = counted  # type: ignore[method-assign]
     app.register_blueprint(bp)
 
 
