@@ -103,7 +103,7 @@ def test_feedsvc_run_restarts_without_repolling(tmp_path: Path) -> None:
                 break
         time.sleep(2)  # a few ticks: any wrong re-poll would happen now
         proc.send_signal(signal.SIGINT)
-        _, rest = proc.communicate(timeout=30)
+        _, rest = proc.communicate(timeout=90)
         assert proc.returncode == 0, "".join(lines) + rest
         return "".join(lines) + rest
 
