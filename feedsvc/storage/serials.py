@@ -11,28 +11,25 @@ idle transaction) and runs one precompiled statement on it.
 
 On SQLite even that read is too dear for a thread pool (its file locks and
 the GIL hand-offs around it cost more CPU than the rest of a 304), and there
-is a cheaper witness of change: every commit writes the WAL, so if the WAL
-has not changed inode, size or mtime since the last read, neither has the
-data. Modification times are coarse, so a WAL written in the last RACY
-seconds is not trusted ("racily clean", as git calls it) and the read goes
-to the database: a commit is seen by the next request whichever way it is
-detected.
+is a cheaper witness of change: every commit in WAL mode rewrites the header
+of SQLite's wal-index, the DATABASE-shm file that every connection on the
+host maps into memory. Reading that header from our own mapping is a memory
+read, with no system call and no GIL hand-off; while it is unchanged, no
+commit has happened, and a commit is seen by the very next request.
 """
 
 from __future__ import annotations
 
 import contextlib
+import mmap
 import os
 import threading
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.pool import NullPool
 
-RACY = 0.25  # seconds: far above any filesystem's timestamp granularity
 _ONE = "SELECT serial, changed_at FROM feed_state WHERE feed = {p}"
 # Serials only grow, so their sum changes whenever any feed changes: the
 # version of data that spans feeds (the index page, the OPML list).
@@ -55,7 +52,7 @@ class SerialReader:
     changed_at comes back raw (see as_utc): converting it costs more than
     the read itself, and only a cache miss needs it."""
 
-    def __init__(self, url: str, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, url: str) -> None:
         # A pool-less engine of our own: the pool of the Store is for real
         # queries, and parking a connection per web thread there would
         # starve them.
@@ -67,12 +64,11 @@ class SerialReader:
             connect_args={"check_same_thread": False} if sqlite else {},
         )
         self._sqlite = sqlite
-        self._clock = clock
-        self._wal: str | None = None
+        self._index: WalIndex | None = None
         database = self._engine.url.database
         if sqlite and database and database != ":memory:":
-            self._wal = f"{database}-wal"
-        self._seen: dict[str | None, tuple[tuple[int, int, int], tuple[int, Any]]] = {}
+            self._index = WalIndex(f"{database}-shm")
+        self._seen: dict[str | None, tuple[bytes, tuple[int, Any]]] = {}
         self.queries = 0  # reads that went to the database (for tests and curiosity)
         param = "?" if self._sqlite else "%s"
         self._one = _ONE.format(p=param)
@@ -96,9 +92,12 @@ class SerialReader:
         return conn
 
     def read(self, feed: str | None) -> tuple[int, Any]:
-        if self._wal is None:
+        # The header is only mapped while this reader holds a connection:
+        # SQLite re-creates the -shm file only when no connection has it open.
+        index = self._index if self._opened else None
+        if index is None:
             return self._query(feed)
-        stamp = self._fingerprint(self._wal)  # before the query: a later commit changes it
+        stamp = index.stamp()  # before the query: a later commit changes it
         if stamp is not None:
             seen = self._seen.get(feed)
             if seen is not None and seen[0] == stamp:
@@ -107,22 +106,6 @@ class SerialReader:
         if stamp is not None:
             self._seen[feed] = (stamp, result)
         return result
-
-    def _fingerprint(self, wal: str) -> tuple[int, int, int] | None:
-        """(inode, size, mtime) of the WAL, or None when it cannot vouch
-        for the data: written too recently for its mtime to be trusted, or
-        absent (no connection open, or the database left WAL mode, when
-        commits go to the database file itself). Every commit in WAL mode
-        writes the WAL; the database file changes only by checkpoints,
-        which copy what the WAL already holds, so it need not be watched,
-        and each stat saved is a GIL hand-off saved on the hot path."""
-        try:
-            st = os.stat(wal)
-        except FileNotFoundError:
-            return None
-        if self._clock() - st.st_mtime_ns / 1e9 < RACY:
-            return None
-        return (st.st_ino, st.st_size, st.st_mtime_ns)
 
     def _query(self, feed: str | None) -> tuple[int, Any]:
         self.queries += 1
@@ -145,13 +128,78 @@ class SerialReader:
         with self._lock:
             if conn in self._opened:
                 self._opened.remove(conn)
+            if not self._opened and self._index is not None:
+                self._index.close()
         with contextlib.suppress(Exception):
             conn.close()
 
     def close(self) -> None:
         with self._lock:
             opened, self._opened = self._opened, []
+            if self._index is not None:
+                self._index.close()
         for conn in opened:
             with contextlib.suppress(Exception):
                 conn.close()
         self._engine.dispose()
+
+
+# SQLite's wal-index header (https://www.sqlite.org/walformat.html): the
+# -shm file starts with two copies of a 48-byte WalIndexHdr (iVersion,
+# unused, iChange, isInit, bigEndCksum, szPage, mxFrame, nPage, frame
+# checksum, salts, header checksum). A commit rewrites it: iChange and
+# mxFrame move, and a WAL reset changes the salts.
+_HDR = 48
+_IS_INIT = 12  # byte offset of isInit in a header
+
+
+class WalIndex:
+    """The wal-index header of one SQLite database, mapped read-only.
+
+    The writer stores the second copy first and the first copy last, and
+    SQLite's own readers trust the header only when both copies agree; so
+    does stamp(). A header caught mid-write, not yet initialised, or a file
+    too short to hold it vouches for nothing (None), and the caller asks the
+    database instead.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._map: mmap.mmap | None = None
+        self._lock = threading.Lock()
+
+    def stamp(self) -> bytes | None:
+        m = self._map or self._open()
+        if m is None:
+            return None
+        try:
+            first, second = m[0:_HDR], m[_HDR : 2 * _HDR]
+        except ValueError:  # closed under us by close(): ask the database
+            return None
+        if first != second or first[_IS_INIT] != 1:
+            return None
+        return first
+
+    def _open(self) -> mmap.mmap | None:
+        with self._lock:
+            if self._map is not None:
+                return self._map
+            try:
+                fd = os.open(self.path, os.O_RDONLY)
+            except OSError:
+                return None
+            try:
+                if os.fstat(fd).st_size < 2 * _HDR:
+                    return None
+                self._map = mmap.mmap(fd, 2 * _HDR, prot=mmap.PROT_READ)
+            except (OSError, ValueError):
+                return None
+            finally:
+                os.close(fd)
+            return self._map
+
+    def close(self) -> None:
+        with self._lock:
+            m, self._map = self._map, None
+        if m is not None:
+            m.close()
