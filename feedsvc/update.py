@@ -257,21 +257,9 @@ class Updater:
     def _read_response(
         self, source: SourceForUpdate, feed: FeedSettings, result: FetchResult
     ) -> Found:
-        def evidence(extractor: str) -> Evidence:
-            return Evidence(
-                url=result.url,
-                fetched_at=result.fetched_at,
-                status=result.status,
-                body=result.body,
-                etag=result.etag,
-                last_modified=result.last_modified,
-                content_type=result.headers.get("content-type"),
-                extractor=extractor,
-            )
-
         if looks_like_feed(result.body, result.content_type):
             data = parse_feed(result.body, result.url, result.headers)
-            return Found(data, {}, evidence(PARSER))
+            return Found(data, {}, page_evidence(result, PARSER))
         if result.content_type in HTML_TYPES:
             key = source.locator
             article = self.store.articles_for_update(source.feed, [key]).get(key)
