@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from html import unescape
 from pathlib import Path
 
+from feedsvc.charset import decode_html
 from feedsvc.errors import ParseError
 from feedsvc.models import EntryData, Evidence, FeedData
 from feedsvc.revisions import is_boilerplate
@@ -86,9 +88,10 @@ def parse_file(
     boilerplate."""
     if suffix.lower() in (".html", ".htm"):
         m = _TITLE.search(body)
-        title = decode(m.group(1)).strip() if m else fallback_title
+        html = decode_html(body)
+        title = unescape(decode_html(m.group(1))).strip() if m else fallback_title
         return EntryData(
-            key=key, title=title, url=None, html=decode(body), updated=modified, extractor="html"
+            key=key, title=title, url=None, html=html, updated=modified, extractor="html"
         )
     lines = decode(body).splitlines()
     first = next(

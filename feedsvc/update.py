@@ -250,7 +250,8 @@ class Updater:
             data, evidence = local.read_path(
                 Path(source.url), self.settings.fetch.max_bytes, self.settings.base_dir
             )
-            found = Found(data, evidence)
+            entries = tuple(read_local_html(e, evidence[e.key].url) for e in data.entries)
+            found = Found(replace(data, entries=entries), evidence)
         intents, notes = self.intents(source.feed, feed, found)
         return self._finish(source, feed, intents, result, notes=[*found.feed.notes, *notes])
 
@@ -834,8 +835,21 @@ def reread(evidence: Evidence, key: str) -> EntryData | None:
         data = parse_feed(evidence.body, evidence.url)
         return next((e for e in data.entries if e.key == key), None)
     if extractor in ("text", "html"):
-        return local.parse_file(evidence.body, key, PurePosixPath(evidence.url).suffix)
+        entry = local.parse_file(evidence.body, key, PurePosixPath(evidence.url).suffix)
+        return read_local_html(entry, evidence.url)
     return None
+
+
+def read_local_html(entry: EntryData, uri: str) -> EntryData:
+    """A local .html file is read like an article page: its main text, not
+    its navigation, sidebars and comment forms. A fragment too short for
+    the extractor to find an article in is kept whole."""
+    if entry.extractor != "html":
+        return entry
+    page = extract_article(flatten_deep(entry.html), uri, key=entry.key)
+    if not (page.html.strip() or (page.text or "").strip()):
+        return entry
+    return replace(page, url=None, title=page.title or entry.title, updated=entry.updated)
 
 
 def _unique(entries: Iterable[EntryData]) -> list[EntryData]:

@@ -5,7 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from feedsvc import config
+from feedsvc.revisions import normalise
 from feedsvc.update import Updater
 
 
@@ -115,3 +118,24 @@ def test_article_ids_survive_moving_the_whole_setup(
         assert store.find_article("stories/bridge.txt").id == before
     finally:
         moved.rename(tmp_path)
+
+
+PAGES = Path(__file__).parent / "data" / "pages"
+
+
+@pytest.mark.parametrize("template", ["wordpress", "newspaper", "ghost"])
+def test_a_local_html_page_is_read_like_an_article_page(
+    tmp_path: Path, make_settings: Any, store_for: Any, clock: Any, template: str
+) -> None:
+    folder = tmp_path / "saved"
+    folder.mkdir()
+    (folder / "page.html").write_bytes((PAGES / template / "v1.html").read_bytes())
+    settings = make_settings([{"name": "saved", "sources": ["saved"]}])
+    store = store_for(settings)
+    store.sync_sources(settings.feeds, clock())
+    Updater(settings, store, clock=clock).poll("test", due_only=False)
+
+    version = store.version(store.find_article("saved/page.html").id, 1)
+    title, _, body = (PAGES / template / "v1.expected.txt").read_text("utf-8").partition("\n")
+    assert version.title == title
+    assert version.text == normalise(body)
