@@ -49,7 +49,7 @@ def fill(database: str, folder: Path, versions: int, per_article: int = 5) -> Pa
     store = Store(settings.service.database)
     start = datetime(2026, 3, 1, tzinfo=UTC)
     store.sync_sources(settings.feeds, start)
-    source_id = store.sources("bench")[0].id
+    source_id = store.list_sources("bench")[0].id
     with store.engine.begin() as conn:
         for first in range(0, versions // per_article, 1000):
             rows, vrows = [], []

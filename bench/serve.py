@@ -104,7 +104,7 @@ def big_database(folder: Path, articles: int = 10_000, per_article: int = 5) -> 
     store = Store(settings.service.database)
     now = datetime(2026, 3, 1, tzinfo=UTC)
     store.sync_sources(settings.feeds, now)
-    source_id = store.sources("bench")[0].id
+    source_id = store.list_sources("bench")[0].id
     text = article_text(1, 1500)
     html = "".join(f"<p>{p}</p>" for p in text.split("\n\n"))
     with store.engine.begin() as conn:
@@ -256,7 +256,7 @@ def cache_miss_ms(config_path: Path, rounds: int = 30) -> tuple[float, float, in
     times, size = [], 0
     for _ in range(rounds):
         t0 = time.perf_counter()
-        views, _more = store.feed_page("bench", 50)
+        views, _more = store.get_feed_page("bench", 50)
         page = Page(links.feed("bench"), links.feed("bench"))
         size = len(feed_atom("bench", "Bench", views, links, page=page))
         times.append((time.perf_counter() - t0) * 1000)

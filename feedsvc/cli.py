@@ -113,7 +113,7 @@ def scheduling(settings: Settings, store: Store) -> Iterator[None]:
 
     store.sync_sources(settings.feeds, utcnow())
     updater = Updater(settings, store)
-    ticker = Ticker(updater)
+    ticker = Ticker(updater, hub_state=store)
     ticker.start()
     try:
         yield
@@ -171,7 +171,7 @@ def poll(settings: Settings, feed_name: str | None) -> None:
     with opened(settings) as store:
         store.sync_sources(settings.feeds, utcnow())
         updater = Updater(settings, store)
-        total = len([s for s in store.sources(feed_name) if s.active and not s.gone])
+        total = len([s for s in store.list_sources(feed_name) if s.active and not s.gone])
         show = sys.stderr.isatty()
         if show:  # the bar stands for the per-poll lines; failures still print
             logging.getLogger("feedsvc.update").setLevel(logging.WARNING)
@@ -237,8 +237,8 @@ def history(settings: Settings, article: str) -> None:
     page (gone, moved) and whether it is a developing story."""
     with opened(settings) as store:
         row = store.find_article(article)
-        versions = store.versions(row.id)
-        events = store.events(row.id)
+        versions = store.get_versions(row.id)
+        events = store.list_events(row.id)
     click.echo(f"{row.id}  {versions[-1].title if versions else ''}")
     if row.url:
         click.echo(f"    {row.url}")
@@ -320,7 +320,7 @@ def diff(
                 f"no diff from version {from_n} to {to_n}: article {row.id} has versions "
                 f"1 to {row.latest_version}, and FROM must be older than TO"
             )
-        old, new = store.version(row.id, from_n), store.version(row.id, to_n)
+        old, new = store.get_version(row.id, from_n), store.get_version(row.id, to_n)
     colour = color == "always" or (color == "auto" and sys.stdout.isatty())
     if not (colour or word):
         click.echo(

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from feedsvc.models import ExportedVersion
-from feedsvc.storage import Store
+from feedsvc.storage import ReadStore
 
 
 def parse_since(value: str) -> datetime:
@@ -57,7 +57,7 @@ def record(item: ExportedVersion) -> dict[str, Any]:
 
 
 def export_lines(
-    store: Store, *, feed: str | None = None, since: datetime | None = None
+    store: ReadStore, *, feed: str | None = None, since: datetime | None = None
 ) -> Iterator[str]:
     """One JSON document per version, each ending in a newline."""
     for item in store.export_versions(feed=feed, since=since):

@@ -12,6 +12,7 @@ import logging
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from feedsvc.leases import worker_id
+from feedsvc.storage import HubState
 from feedsvc.update import Updater
 from feedsvc.websub import HubPinger
 
@@ -19,7 +20,9 @@ log = logging.getLogger("feedsvc.scheduler")
 
 
 class Ticker:
-    def __init__(self, updater: Updater, owner: str | None = None) -> None:
+    def __init__(
+        self, updater: Updater, owner: str | None = None, *, hub_state: HubState | None = None
+    ) -> None:
         self.updater = updater
         self.owner = owner or worker_id()
         self.scheduler = BackgroundScheduler(timezone="UTC")
@@ -36,8 +39,8 @@ class Ticker:
         # WebSub pings run as a job of their own: a slow or broken hub
         # never delays a poll, and a poll never waits for the hub.
         self.pinger: HubPinger | None = None
-        if updater.settings.service.hub:
-            self.pinger = HubPinger(updater.settings, updater.store, clock=updater.clock)
+        if updater.settings.service.hub and hub_state is not None:
+            self.pinger = HubPinger(updater.settings, hub_state, clock=updater.clock)
             self.scheduler.add_job(
                 self.ping_hub,
                 "interval",

@@ -47,7 +47,7 @@ from feedsvc.revisions import (
     word_count,
 )
 from feedsvc.schedule import article_check_delay, developing_source_delay, next_poll
-from feedsvc.storage import LeaseLost, Store, WriteConflict
+from feedsvc.storage import LeaseLost, UpdaterStore, WriteConflict
 from feedsvc.text import flatten_deep, html_to_text, sanitize_html, text_to_html
 
 log = logging.getLogger("feedsvc.update")
@@ -109,7 +109,7 @@ class Updater:
     def __init__(
         self,
         settings: Settings,
-        store: Store,
+        store: UpdaterStore,
         fetcher: Fetcher | None = None,
         clock: Clock = utcnow,
     ) -> None:
@@ -149,7 +149,7 @@ class Updater:
         can poll now. Returns one outcome per source polled (at most
         `limit`); sources another process holds are skipped."""
         now = self.clock()
-        dead = [o for o in self.store.lease_owners(now) if dead_here(o)]
+        dead = [o for o in self.store.list_lease_owners(now) if dead_here(o)]
         if dead:
             log.info("dropping leases of dead processes: %s", ", ".join(sorted(dead)))
             self.store.release_leases(dead)
@@ -158,7 +158,8 @@ class Updater:
             threads = self.settings.scheduler.concurrency
         else:
             claims = self._each_of(
-                self.store.candidate_sources(now, limit=limit, feed=feed, due_only=False), owner
+                self.store.list_candidate_sources(now, limit=limit, feed=feed, due_only=False),
+                owner,
             )
             threads = max(1, min(self.settings.scheduler.concurrency, limit))
         return _Run(self, owner, claims, limit, progress).run(threads)
@@ -263,7 +264,7 @@ class Updater:
             return Found(data, {}, page_evidence(result, PARSER))
         if result.content_type in HTML_TYPES:
             key = source.locator
-            article = self.store.articles_for_update(source.feed, [key]).get(key)
+            article = self.store.get_articles_for_update(source.feed, [key]).get(key)
             page = self._read_page(result.url, key, feed, article, first=result)
             assert page.entry is not None
             data = FeedData(page.entry.title, result.url, (page.entry,))
@@ -329,7 +330,7 @@ class Updater:
             for i in intents
         )
         window_start = now - timedelta(seconds=sched.developing_window)
-        last = now if fresh else self.store.last_developing_change(source.id, window_start)
+        last = now if fresh else self.store.get_last_developing_change(source.id, window_start)
         if last is None:
             return None
         gap = developing_source_delay(
@@ -349,7 +350,7 @@ class Updater:
         new id repeats a stored article's text (a feed that changes its ids
         on every poll), and new articles over the per-poll cap."""
         entries = _unique(found.feed.entries)
-        known = self.store.articles_for_update(feed_name, (e.key for e in entries))
+        known = self.store.get_articles_for_update(feed_name, (e.key for e in entries))
         intents: list[ArticleIntent] = []
         new_entries: list[EntryData] = []
         for entry in entries:
@@ -373,7 +374,7 @@ class Updater:
             chunk = new_entries[taken : taken + cap - len(accepted)]
             taken += len(chunk)
             decided = [i for e in chunk if (i := self._intent(e, None, feed, found)) is not None]
-            repeats = self.store.latest_hashes(
+            repeats = self.store.find_latest_hashes(
                 feed_name, [i.version.sha256 for i in decided if i.version]
             )
             for intent in decided:
@@ -589,7 +590,7 @@ class Updater:
         """Check the pages of due articles (developing stories, articles that
         left their feed), each claimed just before its fetch."""
         now = self.clock()
-        candidates = self.store.candidate_articles(now, limit=limit, feed=feed)
+        candidates = self.store.list_candidate_articles(now, limit=limit, feed=feed)
         outcomes = []
         workers = max(1, min(self.settings.scheduler.concurrency, len(candidates)))
         with ThreadPoolExecutor(workers, thread_name_prefix="check") as pool:
@@ -656,7 +657,7 @@ class Updater:
         except (FetchError, ParseError) as exc:
             return None, self._failed_check(a, feed, exc)
         if page.result.url != a.url:
-            other = self.store.article_at(claim.feed, page.result.url, other_than=a.id)
+            other = self.store.find_article_at(claim.feed, page.result.url, other_than=a.id)
             if other is not None:
                 detail = f"{a.url} now redirects to {page.result.url} (article {other})"
                 check = CheckIntent(
@@ -717,15 +718,15 @@ class Updater:
         (articles re-extracted, new versions)."""
         examined = added = 0
         feeds: dict[int, FeedData] = {}  # a feed document is parsed once, not per entry
-        for feed_name, _aid, key, raw_id in self.store.latest_raws(feed):
+        for feed_name, _aid, key, raw_id in self.store.list_latest_raws(feed):
             try:
                 settings = self.settings.feed(feed_name)
             except KeyError:
                 continue  # a feed no longer configured
-            article = self.store.articles_for_update(feed_name, [key]).get(key)
+            article = self.store.get_articles_for_update(feed_name, [key]).get(key)
             if article is None or article.latest is None:
                 continue
-            evidence = self.store.raw(raw_id)
+            evidence = self.store.get_raw(raw_id)
             try:
                 if (evidence.extractor or "").startswith("feedparser"):
                     if raw_id not in feeds:

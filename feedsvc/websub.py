@@ -23,7 +23,7 @@ import httpx
 
 from feedsvc.config import Settings
 from feedsvc.render import Links
-from feedsvc.storage import Store
+from feedsvc.storage import HubState
 
 log = logging.getLogger("feedsvc.websub")
 
@@ -48,7 +48,7 @@ class HubPinger:
     def __init__(
         self,
         settings: Settings,
-        store: Store,
+        store: HubState,
         *,
         client: httpx.Client | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -74,14 +74,14 @@ class HubPinger:
         """Ping the hub for every feed changed since it was last told.
         Never raises: a broken hub is a recorded, retried failure."""
         done = []
-        for feed, serial, failures in self.store.feeds_to_ping(self.clock()):
+        for feed, serial, failures in self.store.list_feeds_to_ping(self.clock()):
             error = self._publish(feed)
             if error is None:
-                self.store.pinged(feed, serial)
+                self.store.mark_pinged(feed, serial)
             else:
                 failures += 1
                 retry_at = self.clock() + timedelta(seconds=retry_delay(failures))
-                self.store.ping_failed(feed, failures, retry_at, error)
+                self.store.record_ping_failure(feed, failures, retry_at, error)
                 log.warning(
                     "hub %s: ping for %s failed (%s); retry at %s",
                     self.hub,

@@ -202,7 +202,7 @@ def test_article_lists_every_versions_metadata(newsroom: Newsroom, client: Flask
     body = client.get(f"/api/articles/{bridge.id}").get_json()
     assert body["title"] == "Harbour bridge to stay shut for a month"
     assert body["latest_version"] == 5
-    stored = newsroom.store.versions(bridge.id)
+    stored = newsroom.store.get_versions(bridge.id)
     assert [(v["number"], v["sha256"], v["change_class"]) for v in body["versions"]] == [
         (v.number, v.sha256, v.change_class) for v in stored
     ]
@@ -221,7 +221,7 @@ def test_version_carries_its_text_and_html(newsroom: Newsroom, client: FlaskClie
 def test_diff_operations_rebuild_both_versions(newsroom: Newsroom, client: FlaskClient) -> None:
     bridge = newsroom.article("bridge")
     body = client.get(f"/api/articles/{bridge.id}/diff?from=1&to=2").get_json()
-    old, new = newsroom.store.version(bridge.id, 1), newsroom.store.version(bridge.id, 2)
+    old, new = newsroom.store.get_version(bridge.id, 1), newsroom.store.get_version(bridge.id, 2)
     paragraphs = body["diff"]["paragraphs"]
 
     def side(name: str) -> str:
@@ -254,7 +254,7 @@ def test_export_streams_every_version_once_as_json_lines(
     lines = [json.loads(line) for line in response.data.splitlines()]
     assert sorted((r["article_id"], r["version"]) for r in lines) == sorted(
         (a.article.id, n)
-        for a in newsroom.store.article_page("city", 100)
+        for a in newsroom.store.list_article_summaries("city", 100)
         for n in range(1, a.article.latest_version + 1)
     )
 

@@ -120,7 +120,7 @@ def atom(settings: Any, store: Store) -> Any:
 
 
 def next_check(store: Store, aid: str) -> datetime | None:
-    return store.article(aid).next_check_at
+    return store.get_article(aid).next_check_at
 
 
 def test_done_a_developing_page_becomes_one_clean_entry_with_only_real_revisions(
@@ -162,7 +162,7 @@ def test_done_a_developing_page_becomes_one_clean_entry_with_only_real_revisions
     assert history.count("<li>") == 2
     assert "Version 2" in history and "Version 3" not in history
     assert {t.term for t in entry.tags} == {"updated"}
-    assert [v.change_class for v in store.versions(aid)] == ["initial", "append"]
+    assert [v.change_class for v in store.get_versions(aid)] == ["initial", "append"]
 
 
 def test_the_feed_summary_is_not_versioned_when_articles_are_fetched(
@@ -172,10 +172,10 @@ def test_the_feed_summary_is_not_versioned_when_articles_are_fetched(
     site.publish("/eastgate", page("ghost/v1.html"))
     _, store, updater = world()
     updater.poll("w", due_only=False)
-    version = store.versions(store.find_article(site.url("/eastgate")).id, full=True)[0]
+    version = store.get_versions(store.find_article(site.url("/eastgate")).id, full=True)[0]
     assert "A short summary from the feed." not in version.text
     assert version.text.startswith("The city council voted on Thursday night")
-    assert store.raw(version.raw_id).url == site.url("/eastgate")  # the page is the evidence
+    assert store.get_raw(version.raw_id).url == site.url("/eastgate")  # the page is the evidence
 
 
 def test_an_unchanged_page_is_fetched_conditionally_and_makes_no_version(
@@ -192,7 +192,7 @@ def test_an_unchanged_page_is_fetched_conditionally_and_makes_no_version(
     assert [(o.new_articles, o.new_versions) for o in outcomes] == [(1, 1)]
     eastgate = [h for h in site.hits if h[0] == "/eastgate"]
     assert len(eastgate) == 2 and eastgate[1][1] is not None  # If-None-Match sent: 304
-    assert len(store.versions(store.find_article(site.url("/eastgate")).id)) == 1
+    assert len(store.get_versions(store.find_article(site.url("/eastgate")).id)) == 1
 
 
 def test_an_unchanged_feed_costs_one_304_and_no_page_fetches(
@@ -226,7 +226,7 @@ def test_boilerplate_only_page_changes_are_not_revisions_on_any_template(
     updater.poll("w", due_only=False)
     updater.check_articles("w")
     counts = {
-        path: len(store.versions(store.find_article(site.url(path)).id))
+        path: len(store.get_versions(store.find_article(site.url(path)).id))
         for path in ("/eastgate", "/harwick", "/panjshir")
     }
     assert counts == {"/eastgate": 1, "/harwick": 1, "/panjshir": 1}
@@ -241,7 +241,7 @@ def test_a_developing_story_is_polled_fast_backs_off_and_returns_to_the_interval
     t0 = clock()
     updater.poll("w", due_only=False)
     aid = store.find_article(site.url("/harwick")).id
-    assert store.article(aid).developing
+    assert store.get_article(aid).developing
     assert next_check(store, aid) == t0 + timedelta(minutes=2)
 
     # Unchanged checks double the gap: 2m, 4m, 8m, then the 15m interval caps it.
@@ -265,7 +265,7 @@ def test_a_developing_story_is_polled_fast_backs_off_and_returns_to_the_interval
     clock.now = next_check(store, aid)
     assert [o.new_versions for o in updater.check_articles("w")] == [1]
     assert next_check(store, aid) is None
-    assert not store.article(aid).developing
+    assert not store.get_article(aid).developing
     assert {t.term for t in atom(settings, store).entries[0].tags} == {"updated"}
     assert updater.check_articles("w") == []
 
@@ -278,7 +278,7 @@ def test_a_developing_story_stops_polling_fast_after_the_window(
     _, store, updater = world(developing_window="20m")
     updater.poll("w", due_only=False)
     aid = store.find_article(site.url("/harwick")).id
-    t0 = store.article(aid).updated_at
+    t0 = store.get_article(aid).updated_at
     checks = []
     while (when := next_check(store, aid)) is not None:
         clock.now = when
@@ -287,7 +287,7 @@ def test_a_developing_story_stops_polling_fast_after_the_window(
     # 2m, then gaps of 4m, 8m, 15m (capped by the interval); the check at
     # 29m is past the 20m window since the last change, so it is the last.
     assert checks == [2, 6, 14, 29]
-    assert store.article(aid).developing  # still marked; just not polled fast
+    assert store.get_article(aid).developing  # still marked; just not polled fast
 
 
 def test_a_paywall_fragment_is_confirmed_then_kept_out_of_the_feed(
@@ -304,7 +304,7 @@ def test_a_paywall_fragment_is_confirmed_then_kept_out_of_the_feed(
     before = site.hits_of("/harwick")
     updater.check_articles("w")
     assert site.hits_of("/harwick") - before == 2  # confirmed by a second fetch
-    assert [(v.number, v.suspect) for v in store.versions(aid)] == [(1, False), (2, True)]
+    assert [(v.number, v.suspect) for v in store.get_versions(aid)] == [(1, False), (2, True)]
     entry = atom(settings, store).entries[0]
     assert "At least 12 people have died" in entry.content[0].value
     assert "Version 2" not in entry.content[0].value
@@ -313,7 +313,7 @@ def test_a_paywall_fragment_is_confirmed_then_kept_out_of_the_feed(
     site.publish("/harwick", page("newspaper/v3.html"))
     clock.now = next_check(store, aid)
     updater.check_articles("w")
-    assert [(v.number, v.suspect) for v in store.versions(aid)][-1] == (3, False)
+    assert [(v.number, v.suspect) for v in store.get_versions(aid)][-1] == (3, False)
     content = atom(settings, store).entries[0].content[0].value
     assert "At least 15 people have died" in content
 
@@ -329,7 +329,7 @@ def test_a_fragment_that_the_second_fetch_contradicts_is_no_revision(
     site.once["/harwick"] = [page("newspaper/paywall.html")]  # a one-off error template
     clock.now = next_check(store, aid)
     assert [o.new_versions for o in updater.check_articles("w")] == [0]
-    assert [v.number for v in store.versions(aid)] == [1]
+    assert [v.number for v in store.get_versions(aid)] == [1]
 
 
 def test_a_small_real_edit_passes_the_guard(site: Site, world: Any, clock: Any) -> None:
@@ -343,7 +343,7 @@ def test_a_small_real_edit_passes_the_guard(site: Site, world: Any, clock: Any) 
     before = site.hits_of("/harwick")
     assert [o.new_versions for o in updater.check_articles("w")] == [1]
     assert site.hits_of("/harwick") - before == 1  # no second fetch needed
-    v2 = store.versions(aid)[-1]
+    v2 = store.get_versions(aid)[-1]
     assert (v2.suspect, v2.words_added, v2.words_removed) == (False, 1, 1)
 
 
@@ -361,7 +361,7 @@ def test_an_article_that_left_its_feed_climbs_the_recheck_ladder_then_stops(
     site.items = []  # it drops out of the feed
     clock.advance(900)
     updater.poll("w", due_only=False)
-    assert store.article(aid).status == "dropped"
+    assert store.get_article(aid).status == "dropped"
     assert next_check(store, aid) == clock()
 
     steps = []  # (age of the last change at a check, gap to the next check)
@@ -380,8 +380,8 @@ def test_an_article_that_left_its_feed_climbs_the_recheck_ladder_then_stops(
     assert {gap for _, gap in steps[:-1]} == {timedelta(minutes=15), hour, day}
     last_age, last_gap = steps[-1]
     assert last_gap is None and last_age >= 7 * day
-    assert store.article(aid).status == "stopped"
-    assert [v.number for v in store.versions(aid)] == [1]
+    assert store.get_article(aid).status == "stopped"
+    assert [v.number for v in store.get_versions(aid)] == [1]
 
 
 def test_a_404_is_an_event_in_the_history_not_a_version(site: Site, world: Any, clock: Any) -> None:
@@ -395,9 +395,9 @@ def test_a_404_is_an_event_in_the_history_not_a_version(site: Site, world: Any, 
     updater.poll("w", due_only=False)
     site.status["/eastgate"] = 404
     updater.check_articles("w")
-    assert [v.number for v in store.versions(aid)] == [1]
-    assert [kind for _, kind, _ in store.events(aid)] == ["gone"]
-    assert store.article(aid).status == "gone"
+    assert [v.number for v in store.get_versions(aid)] == [1]
+    assert [kind for _, kind, _ in store.list_events(aid)] == ["gone"]
+    assert store.get_article(aid).status == "gone"
     assert next_check(store, aid) is None
 
 
@@ -411,11 +411,11 @@ def test_a_redirect_to_another_article_is_a_moved_event(site: Site, world: Any, 
     site.redirects["/harwick"] = "/harwick-latest"
     clock.now = next_check(store, aid)
     updater.check_articles("w")
-    events = store.events(aid)
+    events = store.list_events(aid)
     assert [kind for _, kind, _ in events] == ["moved"]
     assert site.url("/harwick-latest") in (events[0][2] or "")
-    assert store.article(aid).status == "moved"
-    assert len(store.versions(aid)) == 1
+    assert store.get_article(aid).status == "moved"
+    assert len(store.get_versions(aid)) == 1
 
 
 def test_the_scheduler_tick_checks_due_article_pages(site: Site, world: Any, clock: Any) -> None:
@@ -429,7 +429,7 @@ def test_the_scheduler_tick_checks_due_article_pages(site: Site, world: Any, clo
     site.publish("/harwick", page("newspaper/v3.html"))
     clock.now = next_check(store, aid)
     Ticker(updater, owner="ticker").tick()
-    assert [v.number for v in store.versions(aid)] == [1, 2]
+    assert [v.number for v in store.get_versions(aid)] == [1, 2]
 
 
 def test_an_entry_whose_link_is_not_a_web_page_keeps_the_feeds_text(
@@ -441,7 +441,7 @@ def test_an_entry_whose_link_is_not_a_web_page_keeps_the_feeds_text(
     site.items = [("Annual report", "/report.pdf")]
     _, store, updater = world()
     assert [(o.new_articles, o.error) for o in updater.poll("w", due_only=False)] == [(1, None)]
-    [version] = store.versions(store.find_article(site.url("/report.pdf")).id, full=True)
+    [version] = store.get_versions(store.find_article(site.url("/report.pdf")).id, full=True)
     assert version.text == "A short summary from the feed."
 
 

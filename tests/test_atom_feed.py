@@ -179,7 +179,7 @@ def test_every_atom_document_served_is_valid_atom(newsroom: Newsroom) -> None:
     newsroom.poll()
     newsroom.write("bridge", "Harbour bridge reopens", "Cracks found.", "Repairs took a week.")
     newsroom.poll()
-    aid = newsroom.store.feed_page("news", 1)[0][0].article.id
+    aid = newsroom.store.get_feed_page("news", 1)[0][0].article.id
 
     for path in ("/feeds/news.atom", "/feeds/news/revisions.atom", f"/articles/{aid}.atom"):
         response = newsroom.client.get(path)

@@ -37,7 +37,7 @@ def test_a_developing_local_story_polls_its_source_fast_then_returns_to_the_inte
     updater.poll("w", due_only=False)
 
     def next_poll() -> Any:
-        [source] = store.sources()
+        [source] = store.list_sources()
         return source.next_poll_at
 
     polls = []

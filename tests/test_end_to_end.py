@@ -101,7 +101,7 @@ def test_revised_rss_entry_is_one_atom_entry_with_its_history(
     assert upstream.requests[-1]["If-None-Match"] == '"v2"'
 
     article = store.find_article("urn:news:bridge-1")
-    assert [v.number for v in store.versions(article.id)] == [1, 2]
+    assert [v.number for v in store.get_versions(article.id)] == [1, 2]
 
     response = create_app(settings, store).test_client().get("/feeds/city.atom")
     assert response.status_code == 200

@@ -66,7 +66,7 @@ def test_export_writes_every_version_once_with_its_fields(newsroom: Newsroom) ->
         [(bridge.id, 1), (bridge.id, 2), (bridge.id, 3), (flood.id, 1), (summit.id, 1)]
     )
     assert all(set(r) == FIELDS for r in records)
-    second = newsroom.store.version(bridge.id, 2)
+    second = newsroom.store.get_version(bridge.id, 2)
     assert records[1] == {
         "article_id": bridge.id,
         "feed": "city",
@@ -91,7 +91,7 @@ def test_export_filters_by_feed(newsroom: Newsroom) -> None:
 
 def test_export_since_keeps_versions_seen_at_or_after(newsroom: Newsroom) -> None:
     bridge = newsroom.article("bridge")
-    third = newsroom.store.version(bridge.id, 3).seen_at
+    third = newsroom.store.get_version(bridge.id, 3).seen_at
     records = lines(export(newsroom, "--since", third.strftime("%Y-%m-%dT%H:%M:%SZ")))
     assert sorted((r["title"], r["version"]) for r in records) == [
         ("Flood warning", 1),

@@ -51,7 +51,7 @@ def test_revisions_feed_has_one_entry_per_revision_newest_first(newsroom: Newsro
 def test_revision_entry_updated_is_when_the_revision_was_seen(newsroom: Newsroom) -> None:
     bridge = newsroom.publish("bridge", BRIDGE[:2])
     feed = get_feed(newsroom, "/feeds/city/revisions.atom")
-    seen = {v.number: v.seen_at for v in newsroom.store.versions(bridge.id)}
+    seen = {v.number: v.seen_at for v in newsroom.store.get_versions(bridge.id)}
     assert [e.updated_parsed[:6] for e in feed.entries] == [seen[n].timetuple()[:6] for n in (2, 1)]
 
 

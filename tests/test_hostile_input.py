@@ -89,7 +89,7 @@ class Upstreams:
         return self.poll()[self.hostile_url]
 
     def source(self, url: str) -> Any:
-        [row] = [r for r in self.store.sources() if r.locator == url]
+        [row] = [r for r in self.store.list_sources() if r.locator == url]
         return row
 
     def served(self) -> etree._Element:
@@ -114,7 +114,7 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 
 
 def stored_titles(store: Store) -> set[str]:
-    return {e.latest.title for e in store.feed_entries("wire", 2000)}
+    return {e.latest.title for e in store.list_feed_entries("wire", 2000)}
 
 
 def test_truncated_xml_is_refused_not_stored_half(upstreams: Upstreams) -> None:
@@ -212,7 +212,7 @@ def test_deeply_nested_html_keeps_its_text_and_stays_fast(upstreams: Upstreams) 
     outcome = upstreams.hostile_outcome()
     assert outcome.error is None, outcome.error
     article = upstreams.store.find_article("urn:wire:1")
-    version = upstreams.store.version(article.id, 1)
+    version = upstreams.store.get_version(article.id, 1)
     assert version.text.split() == ["Buried", "sentence.", "After", "the", "pile."]
     assert version.html.count("<div>") <= 200
     upstreams.served()
@@ -250,7 +250,7 @@ def test_control_characters_and_bidi_overrides_are_dropped_from_titles(
     outcome = upstreams.hostile_outcome()
     assert outcome.error is None
     article = upstreams.store.find_article("urn:wire:c")
-    stored = upstreams.store.version(article.id, 1).title
+    stored = upstreams.store.get_version(article.id, 1).title
     assert not any(
         ord(c) < 32 or 0x202A <= ord(c) <= 0x202E or 0x2066 <= ord(c) <= 0x2069 for c in stored
     )
@@ -323,7 +323,7 @@ def test_upstream_dates_going_backwards_do_not_reorder_or_lose_revisions(
     assert upstreams.hostile_outcome().new_versions == 1
 
     article = upstreams.store.find_article("urn:wire:dates")
-    assert [v.number for v in upstreams.store.versions(article.id)] == [1, 2]
+    assert [v.number for v in upstreams.store.get_versions(article.id)] == [1, 2]
     entries = upstreams.served().findall(f"{ATOM}entry")
     first = entries[0]  # newest update first: ours, not upstream's, clock
     assert first.findtext(f"{ATOM}title") == "Council vote"

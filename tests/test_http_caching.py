@@ -160,7 +160,7 @@ def test_the_compressed_bytes_are_the_same_on_every_request(newsroom: Newsroom) 
 
 
 def test_pages_answer_conditional_requests_too(newsroom: Newsroom) -> None:
-    aid = newsroom.store.feed_page("news", 1)[0][0].article.id
+    aid = newsroom.store.get_feed_page("news", 1)[0][0].article.id
     for path in ("/", f"/articles/{aid}", f"/articles/{aid}/versions/1.txt"):
         page = newsroom.client.get(path)
         assert page.status_code == 200, path
@@ -171,7 +171,7 @@ def test_pages_answer_conditional_requests_too(newsroom: Newsroom) -> None:
 
 
 def test_a_page_changes_with_its_data(newsroom: Newsroom) -> None:
-    aid = newsroom.store.feed_page("news", 1)[0][0].article.id
+    aid = newsroom.store.get_feed_page("news", 1)[0][0].article.id
     page = newsroom.client.get(f"/articles/{aid}")
     newsroom.write("bridge", "Harbour bridge reopens", "Repairs took a week.")
     newsroom.poll()

@@ -77,7 +77,7 @@ def test_a_worker_whose_lease_was_taken_over_writes_nothing(three_sources: Any, 
     [outcome] = [Updater(settings, store, clock=clock).poll_source(slow)]
     assert outcome.error and "lease lost" in outcome.error
     assert store.count_articles("desks") == 0
-    [row] = [r for r in store.sources() if r.id == slow.id]
+    [row] = [r for r in store.list_sources() if r.id == slow.id]
     assert row.last_polled_at is None
 
 
@@ -135,7 +135,7 @@ def test_pg_claims_skip_rows_another_transaction_is_claiming(
     _, store = three_sources
     if store.dialect != "postgresql":
         pytest.skip("SELECT ... FOR UPDATE SKIP LOCKED is the PostgreSQL path")
-    first_id = store.candidate_sources(clock())[0]
+    first_id = store.list_candidate_sources(clock())[0]
     with store.engine.connect() as other:
         # A claimer that picked the first row and has not committed yet.
         other.execute(text("SELECT id FROM sources WHERE id = :i FOR UPDATE"), {"i": first_id})
@@ -182,7 +182,7 @@ def decided_but_not_written(updater: Updater, store: Store, clock: Any, path: st
     from feedsvc.parse import parse_feed
     from feedsvc.update import Found
 
-    [row] = [r for r in store.sources() if r.locator.endswith(path)]
+    [row] = [r for r in store.list_sources() if r.locator.endswith(path)]
     source = store.claim_source(row.id, clock(), "first", clock() + timedelta(minutes=5))
     assert source is not None
     result = updater.fetcher.get(source.url)
@@ -198,17 +198,17 @@ def test_a_new_article_stored_by_another_poll_first_rolls_this_poll_back(
     updater = Updater(settings, store, clock=clock)
     source, intents = decided_but_not_written(updater, store, clock, "/front.xml")
 
-    [section] = [r for r in store.sources() if r.locator.endswith("/section.xml")]
+    [section] = [r for r in store.list_sources() if r.locator.endswith("/section.xml")]
     other = store.claim_source(section.id, clock(), "second", clock() + timedelta(minutes=5))
     assert other is not None
     assert updater.poll_source(other).new_versions == 1
 
     with pytest.raises(WriteConflict):
         store.finish_poll(source, clock(), intents, clock() + timedelta(minutes=15))
-    [front] = [r for r in store.sources() if r.id == source.id]
+    [front] = [r for r in store.list_sources() if r.id == source.id]
     assert front.last_polled_at is None  # its poll state was rolled back too
     article = store.find_article("urn:story:1")
-    assert [v.number for v in store.versions(article.id)] == [1]
+    assert [v.number for v in store.get_versions(article.id)] == [1]
 
 
 def test_a_conflicting_version_number_rolls_back_and_the_retry_numbers_on(
@@ -220,12 +220,12 @@ def test_a_conflicting_version_number_rolls_back_and_the_retry_numbers_on(
     # again in the same round, deciding against the winner's version.
     assert sum(o.new_versions for o in updater.poll("w")) == 1
     article = store.find_article("urn:story:1")
-    assert [v.number for v in store.versions(article.id)] == [1]
+    assert [v.number for v in store.get_versions(article.id)] == [1]
 
     clock.advance(3600)
     bodies["/front.xml"] = bodies["/section.xml"] = rss("Rivers are rising. The dam holds.")
     source, intents = decided_but_not_written(updater, store, clock, "/front.xml")
-    [section] = [r for r in store.sources() if r.locator.endswith("/section.xml")]
+    [section] = [r for r in store.list_sources() if r.locator.endswith("/section.xml")]
     other = store.claim_source(section.id, clock(), "second", clock() + timedelta(minutes=5))
     assert other is not None
     assert updater.poll_source(other).new_versions == 1  # version 2
@@ -233,7 +233,7 @@ def test_a_conflicting_version_number_rolls_back_and_the_retry_numbers_on(
     # The first poll decided "version 2" too: its write must fail whole.
     with pytest.raises(WriteConflict):
         store.finish_poll(source, clock(), intents, clock() + timedelta(minutes=15))
-    assert [v.number for v in store.versions(article.id)] == [1, 2]
+    assert [v.number for v in store.get_versions(article.id)] == [1, 2]
 
     # Polled again (poll_source releases a conflicting source), it decides
     # against version 2: the same text, so nothing new and no gap.
@@ -243,4 +243,4 @@ def test_a_conflicting_version_number_rolls_back_and_the_retry_numbers_on(
     store.release_source(source)
     outcomes = updater.poll("w", due_only=False, feed="news")
     assert sum(o.new_versions for o in outcomes) == 1
-    assert [v.number for v in store.versions(article.id)] == [1, 2, 3]
+    assert [v.number for v in store.get_versions(article.id)] == [1, 2, 3]

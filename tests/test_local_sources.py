@@ -35,9 +35,11 @@ def test_each_article_file_in_a_folder_is_an_article(
     assert (outcome.new_articles, outcome.new_versions, outcome.error) == (2, 2, None)
     bridge = store.find_article("stories/bridge.txt")
     flood = store.find_article("stories/flood.md")
-    assert store.version(bridge.id, 1).title == "Bridge closed"
-    assert store.version(bridge.id, 1).text == "The bridge is closed.\n\nMore details to follow."
-    assert store.version(flood.id, 1).title == "Flood warning"
+    assert store.get_version(bridge.id, 1).title == "Bridge closed"
+    assert (
+        store.get_version(bridge.id, 1).text == "The bridge is closed.\n\nMore details to follow."
+    )
+    assert store.get_version(flood.id, 1).title == "Flood warning"
     assert bridge.developing
 
 
@@ -55,7 +57,7 @@ def test_editing_a_file_makes_a_version(
     bridge = store.find_article("stories/bridge.txt")
     assert bridge.latest_version == 2
     assert not bridge.developing
-    assert store.version(bridge.id, 2).text.endswith("It will reopen in May.")
+    assert store.get_version(bridge.id, 2).text.endswith("It will reopen in May.")
 
 
 def test_deleting_a_file_makes_no_version_and_keeps_its_history(
@@ -68,7 +70,7 @@ def test_deleting_a_file_makes_no_version_and_keeps_its_history(
     [outcome] = updater.poll("test", due_only=False)
     assert (outcome.new_articles, outcome.new_versions, outcome.error) == (0, 0, None)
     bridge = store.find_article("stories/bridge.txt")
-    assert [v.number for v in store.versions(bridge.id)] == [1]
+    assert [v.number for v in store.get_versions(bridge.id)] == [1]
 
 
 def test_a_single_file_is_a_source(
@@ -86,7 +88,7 @@ def test_a_single_file_is_a_source(
     store.sync_sources(settings.feeds, clock())
     [outcome] = Updater(settings, store, clock=clock).poll("test", due_only=False)
     assert outcome.new_versions == 1
-    version = store.version(store.find_article("one.html").id, 1)
+    version = store.get_version(store.find_article("one.html").id, 1)
     assert version.title == "Council votes on budget"
     assert "seven votes to four" in version.text
 
@@ -135,7 +137,7 @@ def test_a_local_html_page_is_read_like_an_article_page(
     store.sync_sources(settings.feeds, clock())
     Updater(settings, store, clock=clock).poll("test", due_only=False)
 
-    version = store.version(store.find_article("saved/page.html").id, 1)
+    version = store.get_version(store.find_article("saved/page.html").id, 1)
     title, _, body = (PAGES / template / "v1.expected.txt").read_text("utf-8").partition("\n")
     assert version.title == title
     assert version.text == normalise(body)

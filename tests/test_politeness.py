@@ -69,7 +69,7 @@ class News:
         return {o.locator: o for o in self.updater.poll("test-worker", **kwargs)}
 
     def source(self, locator: str) -> SourceRow:
-        [row] = [r for r in self.store.sources() if r.locator == locator]
+        [row] = [r for r in self.store.list_sources() if r.locator == locator]
         return row
 
     def delay(self, locator: str) -> float:
@@ -77,7 +77,7 @@ class News:
         return (self.source(locator).next_poll_at - self.clock()).total_seconds()
 
     def titles(self) -> list[str]:
-        return sorted(e.latest.title for e in self.store.feed_entries("news", 50))
+        return sorted(e.latest.title for e in self.store.list_feed_entries("news", 50))
 
     def add_source(self, url: str) -> None:
         """Add a source to the feed, as an edited config would."""
@@ -515,7 +515,7 @@ def test_latin1_page_without_a_charset_is_stored_correctly(
     outcomes = n.poll()
 
     n.assert_good_source_polled(outcomes)
-    [entry] = [e for e in n.store.feed_entries("news", 50) if e.latest.title != GOOD_TITLE]
+    [entry] = [e for e in n.store.list_feed_entries("news", 50) if e.latest.title != GOOD_TITLE]
     assert entry.latest.title == "Seilbahn am Zürichberg wieder in Betrieb"
     assert "Im Café an der Bergstation" in entry.latest.text
     assert "«großen Tag»" in entry.latest.text

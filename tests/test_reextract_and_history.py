@@ -48,7 +48,7 @@ def test_reextract_makes_no_version_where_the_text_is_unchanged(
     assert result.exit_code == 0, result.output
     assert result.output.strip() == "re-extracted 2 articles: 0 new versions"
     for feed in ("pages", "files"):
-        [entry] = store.feed_entries(feed, 10)
+        [entry] = store.list_feed_entries(feed, 10)
         assert len(entry.history) == 1
 
 
@@ -75,7 +75,7 @@ def test_reextract_applies_new_rules_to_the_stored_raw_once(
     )
     assert run(settings, "reextract").output.strip() == "re-extracted 1 articles: 0 new versions"
 
-    [entry] = store.feed_entries("files", 10)
+    [entry] = store.list_feed_entries("files", 10)
     assert [v.number for v in entry.history] == [1, 2]
     assert "Lion of Panjshir" not in entry.latest.text
     assert entry.latest.text.startswith("Today, Taliban forces attempted")

@@ -46,7 +46,7 @@ def test_restart_resumes_schedule_and_validators_from_the_database(
     first = Store(settings.service.database)
     first.sync_sources(settings.feeds, clock())
     assert [o.new_versions for o in Updater(settings, first, clock=clock).poll("run-1")] == [1]
-    next_poll = first.sources()[0].next_poll_at
+    next_poll = first.list_sources()[0].next_poll_at
     first.close()
 
     # The service starts again a minute later: nothing is due yet.
@@ -54,7 +54,7 @@ def test_restart_resumes_schedule_and_validators_from_the_database(
     second = Store(settings.service.database)
     second.sync_sources(settings.feeds, clock())
     updater = Updater(settings, second, clock=clock)
-    assert second.sources()[0].next_poll_at == next_poll
+    assert second.list_sources()[0].next_poll_at == next_poll
     assert updater.poll("run-2") == []
     assert seen == [None]
 
@@ -64,7 +64,7 @@ def test_restart_resumes_schedule_and_validators_from_the_database(
     assert outcome.not_modified
     assert seen == [None, '"w1"']
     article = second.find_article("wire-storm-1")
-    assert [v.number for v in second.versions(article.id)] == [1]
+    assert [v.number for v in second.get_versions(article.id)] == [1]
     second.close()
 
 
@@ -110,14 +110,14 @@ def test_feedsvc_run_restarts_without_repolling(tmp_path: Path) -> None:
     first = run_once("new versions")
     assert "3 new articles, 3 new versions" in first
     store = Store(settings.service.database)
-    polled_at = store.sources()[0].last_polled_at
+    polled_at = store.list_sources()[0].last_polled_at
     store.close()
 
     second = run_once("serving on")
     assert "new versions" not in second
     assert "Traceback" not in second
     store = Store(settings.service.database)
-    assert store.sources()[0].last_polled_at == polled_at
+    assert store.list_sources()[0].last_polled_at == polled_at
     assert store.count_articles("local") == 3
     store.close()
 

@@ -98,7 +98,7 @@ def poll_story(
         updater.poll("test", due_only=False)
         clock.advance(60)
     article = store.find_article("news/bridge.txt")
-    return store.versions(article.id)
+    return store.get_versions(article.id)
 
 
 def test_polls_of_whitespace_changes_make_one_version(

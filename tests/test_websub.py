@@ -114,7 +114,7 @@ def test_a_failing_hub_is_retried_with_backoff_and_never_blocks_ingest(
 
     assert [p.error for p in first] == ["HTTP 503"]
     assert len(httpserver.log) == 1
-    pinged, failures, after, error = newsroom.store.ping_state("news")
+    pinged, failures, after, error = newsroom.store.get_ping_state("news")
     assert (pinged, failures, error) == (0, 1, "HTTP 503")
     assert after == failed_at + timedelta(seconds=retry_delay(1))
     assert b"Harbour bridge reopens" in newsroom.client.get("/feeds/news.atom").data
@@ -136,7 +136,7 @@ def test_a_failing_hub_is_retried_with_backoff_and_never_blocks_ingest(
 
     assert [p.error for p in again] == [None]
     serial, _ = newsroom.store.serials.read("news")
-    assert newsroom.store.ping_state("news") == (serial, 0, None, None)
+    assert newsroom.store.get_ping_state("news") == (serial, 0, None, None)
     assert newsroom.client.get("/healthz").get_json()["hub_failing"] == []
 
 

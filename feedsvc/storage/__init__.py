@@ -1,5 +1,16 @@
-"""Storage: the only module that talks SQL. See store.Store."""
+"""Storage: the only package that talks SQL. See store.Store for the map."""
 
-from feedsvc.storage.store import LeaseLost, Store, WriteConflict, article_id
+from feedsvc.storage.conflicts import LeaseLost, WriteConflict
+from feedsvc.storage.protocols import HubState, ReadStore, UpdaterStore
+from feedsvc.storage.rows import article_id
+from feedsvc.storage.store import Store
 
-__all__ = ["LeaseLost", "Store", "WriteConflict", "article_id"]
+__all__ = [
+    "HubState",
+    "LeaseLost",
+    "ReadStore",
+    "Store",
+    "UpdaterStore",
+    "WriteConflict",
+    "article_id",
+]

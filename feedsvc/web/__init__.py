@@ -9,14 +9,14 @@ from flask import Flask, Response, jsonify, render_template, request
 from feedsvc.config import Settings
 from feedsvc.errors import NotFound
 from feedsvc.render import Links
-from feedsvc.storage import Store
+from feedsvc.storage import ReadStore, Store
 from feedsvc.web.cache import RenderCache
 
 
 class WebState:
     """What every request needs: settings, store, links, the render cache."""
 
-    def __init__(self, settings: Settings, store: Store) -> None:
+    def __init__(self, settings: Settings, store: ReadStore) -> None:
         self.settings = settings
         self.store = store
         self.links = Links(settings.service.base_url)
@@ -31,7 +31,7 @@ def state() -> WebState:
     return value
 
 
-def create_app(settings: Settings, store: Store | None = None) -> Flask:
+def create_app(settings: Settings, store: ReadStore | None = None) -> Flask:
     app = Flask(__name__)
     app.config["JSON_SORT_KEYS"] = False
     # Block tags leave no blank lines behind in the HTML.

@@ -169,7 +169,7 @@ def openapi() -> Response:
 @bp.get("/feeds")
 def feeds() -> Response:
     st = state()
-    changes = {f.name: st.store.feed_serial(f.name)[1] for f in st.settings.feeds}
+    changes = {f.name: st.store.get_feed_serial(f.name)[1] for f in st.settings.feeds}
     listed = [_feed_json(f, changes[f.name]) for f in st.settings.feeds]
     return _send_json({"feeds": listed}, max((c for c in changes.values() if c), default=None))
 
@@ -183,7 +183,7 @@ def articles(name: str) -> Response:
     cursor = request.args.get("cursor")
     after = _decode_cursor(cursor) if cursor else None  # an empty cursor: the first page
     # One more than asked tells whether there is a next page.
-    page = st.store.article_page(name, limit + 1, since=since, after=after)
+    page = st.store.list_article_summaries(name, limit + 1, since=since, after=after)
     more, page = len(page) > limit, page[:limit]
     next_cursor = _encode_cursor(page[-1]) if more else None
     next_url = None
@@ -192,7 +192,7 @@ def articles(name: str) -> Response:
         if "since" in request.args:
             params["since"] = request.args["since"]
         next_url = _api(f"/feeds/{name}/articles?{urlencode(params)}")
-    _, changed_at = st.store.feed_serial(name)
+    _, changed_at = st.store.get_feed_serial(name)
     return _send_json(
         {
             "feed": name,
@@ -207,12 +207,13 @@ def articles(name: str) -> Response:
 @bp.get("/articles/<aid>")
 def article(aid: str) -> Response:
     st = state()
-    row = st.store.article(aid)  # NotFound -> 404
-    history = st.store.versions(aid)
+    row = st.store.get_article(aid)  # NotFound -> 404
+    history = st.store.get_versions(aid)
     body = _article_json(row, history[-1].title if history else "")
     body["versions"] = [_version_json(v) for v in history]
     body["events"] = [
-        {"at": iso(at), "kind": kind, "detail": detail} for at, kind, detail in st.store.events(aid)
+        {"at": iso(at), "kind": kind, "detail": detail}
+        for at, kind, detail in st.store.list_events(aid)
     ]
     return _send_json(body, row.updated_at)
 
@@ -220,15 +221,15 @@ def article(aid: str) -> Response:
 @bp.get("/articles/<aid>/versions/<number>")
 def version(aid: str, number: str) -> Response:
     st = state()
-    row = st.store.article(aid)
-    v = st.store.version(row.id, _whole("version", number))  # NotFound -> 404
+    row = st.store.get_article(aid)
+    v = st.store.get_version(row.id, _whole("version", number))  # NotFound -> 404
     return _send_json({"article_id": row.id, **_version_json(v, full=True)}, v.seen_at)
 
 
 @bp.get("/articles/<aid>/diff")
 def diff(aid: str) -> Response:
     st = state()
-    row = st.store.article(aid)
+    row = st.store.get_article(aid)
     latest = row.latest_version
     to_n = _int_arg("to", latest)
     from_n = _int_arg("from", to_n - 1)
@@ -238,7 +239,7 @@ def diff(aid: str) -> Response:
             description=f"bad version range {from_n}...{to_n}: article {aid} has versions "
             f"1 to {latest}; a diff needs two different ones",
         )
-    old, new = st.store.version(aid, from_n), st.store.version(aid, to_n)
+    old, new = st.store.get_version(aid, from_n), st.store.get_version(aid, to_n)
     d = diff_texts(old.title, old.text, new.title, new.text)
     return _send_json(
         {

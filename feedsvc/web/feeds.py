@@ -86,7 +86,7 @@ def atom(name: str) -> Response:
             keyset_after = parse_cursor(after) if after is not None else None
         except ValueError as exc:
             abort(400, description=str(exc))
-        views, more = st.store.feed_page(
+        views, more = st.store.get_feed_page(
             name, st.settings.service.entries_per_page, before=keyset_before, after=keyset_after
         )
         first = links.feed(name)
@@ -125,7 +125,7 @@ def rss(name: str) -> Response:
     per_page = st.settings.service.entries_per_page
 
     def render(changed_at: Any) -> bytes:
-        return feed_rss(name, feed.title, st.store.feed_entries(name, per_page), st.links)
+        return feed_rss(name, feed.title, st.store.list_feed_entries(name, per_page), st.links)
 
     return _serve(st, ("rss", name), name, RSS, render, st.links.feed(name, "rss"))
 
@@ -137,7 +137,7 @@ def revisions(name: str) -> Response:
     per_page = st.settings.service.entries_per_page
 
     def render(changed_at: Any) -> bytes:
-        views = st.store.feed_revisions(name, per_page)
+        views = st.store.list_feed_revisions(name, per_page)
         return revisions_atom(
             name, feed.title, views, st.links, updated=changed_at, hub=st.settings.service.hub
         )
@@ -148,11 +148,11 @@ def revisions(name: str) -> Response:
 @bp.get("/articles/<aid>.atom")
 def article(aid: str) -> Response:
     st = state()
-    row = st.store.article(aid)  # NotFound -> 404
+    row = st.store.get_article(aid)  # NotFound -> 404
 
     def render(changed_at: Any) -> bytes:
         return article_atom(
-            row, st.store.versions(aid, full=True), st.links, hub=st.settings.service.hub
+            row, st.store.get_versions(aid, full=True), st.links, hub=st.settings.service.hub
         )
 
     # Tied to the feed's serial: any change in the feed may be this article's.

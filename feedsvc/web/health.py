@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify
 
 from feedsvc.models import SourceRow
-from feedsvc.storage import Store
+from feedsvc.storage import ReadStore
 from feedsvc.web import state
 
 bp = Blueprint("health", __name__)
@@ -19,7 +19,7 @@ def healthz() -> tuple[Response, int]:
     st = state()
     try:
         st.store.ping()
-        rows = st.store.sources()
+        rows = st.store.list_sources()
     except Exception as exc:  # the database is down: say so, do not crash
         return jsonify(status="error", database=f"unreachable: {type(exc).__name__}"), 503
     failing = [r for r in rows if r.active and (r.failures or r.gone)]
@@ -46,18 +46,18 @@ def healthz() -> tuple[Response, int]:
             "last_error": a["last_error"],
             "next_check_at": _iso(a["next_check_at"]),
         }
-        for a in st.store.failing_articles()
+        for a in st.store.list_failing_articles()
     ]
     if st.settings.service.hub:
         body["hub_failing"] = _hub_failing(st.store, [f.name for f in st.settings.feeds])
     return jsonify(body), 200
 
 
-def _hub_failing(store: Store, feeds: list[str]) -> list[dict[str, Any]]:
+def _hub_failing(store: ReadStore, feeds: list[str]) -> list[dict[str, Any]]:
     """Feeds whose WebSub ping keeps failing, and when it is tried next."""
     out = []
     for feed in feeds:
-        _, failures, after, error = store.ping_state(feed)
+        _, failures, after, error = store.get_ping_state(feed)
         if failures:
             out.append(
                 {"feed": feed, "failures": failures, "last_error": error, "retry_at": _iso(after)}

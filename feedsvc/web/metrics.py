@@ -84,7 +84,7 @@ def metrics() -> Response:
     from flask import current_app
 
     st = state()
-    stats = st.store.feed_stats()
+    stats = st.store.get_feed_stats()
     families = [
         _family(
             "feedsvc_info",

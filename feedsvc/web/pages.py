@@ -115,7 +115,7 @@ def _safe_html(value: str) -> str:
 @cached()
 def index() -> str:
     st = state()
-    feeds = [(f, st.store.feed_entries(f.name, INDEX_ARTICLES)) for f in st.settings.feeds]
+    feeds = [(f, st.store.list_feed_entries(f.name, INDEX_ARTICLES)) for f in st.settings.feeds]
     views = [view for _, feed_views in feeds for view in feed_views]
     developing = sorted(
         (v for v in views if v.article.developing), key=lambda v: v.latest.seen_at, reverse=True
@@ -146,8 +146,8 @@ def _latest_revisions(views: Sequence[EntryView]) -> list[Revision]:
 @cached()
 def article(aid: str) -> str:
     st = state()
-    row = st.store.article(aid)
-    versions = st.store.versions(aid, full=True)
+    row = st.store.get_article(aid)
+    versions = st.store.get_versions(aid, full=True)
     if not versions:
         raise NotFound(f"no article {aid!r}")
     latest = next((v for v in reversed(versions) if not v.suspect), versions[-1])
@@ -156,7 +156,7 @@ def article(aid: str) -> str:
         article=row,
         latest=latest,
         steps=list(reversed(_timeline(versions))),
-        events=st.store.events(aid),
+        events=st.store.list_events(aid),
         feed=_feed(row.feed),
         links=st.links,
         feed_links=_article_feed_links(row),
@@ -187,11 +187,11 @@ def _timeline(versions: Sequence[VersionRow]) -> list[Step]:
 @cached()
 def version(aid: str, number: int) -> str:
     st = state()
-    row = st.store.article(aid)
+    row = st.store.get_article(aid)
     return render_template(
         "version.html",
         article=row,
-        version=st.store.version(aid, number),
+        version=st.store.get_version(aid, number),
         latest_number=row.latest_version,
         links=st.links,
         feed_links=_article_feed_links(row),
@@ -201,7 +201,7 @@ def version(aid: str, number: int) -> str:
 @bp.get("/articles/<aid>/versions/<int:number>.txt")
 @cached()
 def version_text(aid: str, number: int) -> Response:
-    v = state().store.version(aid, number)
+    v = state().store.get_version(aid, number)
     return Response(f"{v.title}\n\n{v.text}\n", content_type="text/plain; charset=utf-8")
 
 
@@ -209,9 +209,9 @@ def version_text(aid: str, number: int) -> Response:
 @cached()
 def diff(aid: str, spec: str) -> str | Response:
     st = state()
-    row = st.store.article(aid)
+    row = st.store.get_article(aid)
     a, b, as_text = _parse_range(spec)
-    old, new = st.store.version(aid, a), st.store.version(aid, b)
+    old, new = st.store.get_version(aid, a), st.store.get_version(aid, b)
     if as_text:
         body = diffs.unified(
             old.title, old.text, new.title, new.text, f"version {a}", f"version {b}"
