@@ -17,6 +17,7 @@ import click
 from feedsvc import __version__, config
 from feedsvc.config import Settings
 from feedsvc.errors import FeedsvcError, UsageError
+from feedsvc.history import BadRange, diff_range, latest_title, published, revisions
 from feedsvc.models import ArticleRow
 from feedsvc.storage import Store
 
@@ -239,12 +240,12 @@ def history(settings: Settings, article: str) -> None:
         row = store.find_article(article)
         versions = store.get_versions(row.id)
         events = store.list_events(row.id)
-    click.echo(f"{row.id}  {versions[-1].title if versions else ''}")
+    click.echo(f"{row.id}  {latest_title(versions)}")
     if row.url:
         click.echo(f"    {row.url}")
     click.echo(f"    {_article_state(row)}")
     click.echo(f"{'ver':>4}  {'seen (UTC)':<19}  {'words':>6}  {'+':>5}  {'-':>5}  change")
-    previous_title = None
+    before = {v.number: previous for previous, v in revisions(versions)}
     pending = list(events)
     for v in versions:
         while pending and pending[0][0] < v.seen_at:
@@ -255,9 +256,9 @@ def history(settings: Settings, article: str) -> None:
             f"{v.number:>4}  {v.seen_at:%Y-%m-%d %H:%M:%S}  {v.words:>6}  "
             f"{v.words_added:>5}  {v.words_removed:>5}  {v.change_class}{revert}{flag}"
         )
-        if previous_title is not None and v.title != previous_title:
+        previous = before.get(v.number)  # None for the first and for suspect ones
+        if previous is not None and v.title != previous.title:
             click.echo(f"{'':>29}headline: {v.title}")
-        previous_title = v.title
     for event in pending:
         _echo_event(*event)
 
@@ -311,15 +312,13 @@ def diff(
 
     with opened(settings) as store:
         row = store.find_article(article)
-        to_n = to_version if to_version is not None else row.latest_version
-        from_n = from_version if from_version is not None else to_n - 1
-        if row.latest_version == 1 and from_version is None and to_version is None:
+        versions = store.get_versions(row.id)
+        if len(published(versions)) < 2 and from_version is to_version is None:
             raise FeedsvcError(f"article {row.id} has only one version: nothing to diff yet")
-        if from_n < 1 or from_n >= to_n:
-            raise FeedsvcError(
-                f"no diff from version {from_n} to {to_n}: article {row.id} has versions "
-                f"1 to {row.latest_version}, and FROM must be older than TO"
-            )
+        try:
+            from_n, to_n = diff_range(versions, from_version, to_version)
+        except BadRange as exc:
+            raise FeedsvcError(f"article {row.id}: {exc}") from None
         old, new = store.get_version(row.id, from_n), store.get_version(row.id, to_n)
     colour = color == "always" or (color == "auto" and sys.stdout.isatty())
     if not (colour or word):

@@ -17,7 +17,7 @@ from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedEntry, FeedGenerator
 from lxml import etree
 
-from feedsvc import __version__
+from feedsvc import __version__, history
 from feedsvc.diff import TextDiff, diff_texts, paragraph_html, title_html
 from feedsvc.models import ArticleRow, EntryView, RevisionView, VersionRow
 from feedsvc.text import sanitize_html, web_url
@@ -159,8 +159,7 @@ def history_html(view: EntryView, links: Links) -> str:
     """The "Update history" list that closes every entry's content: most
     readers update a changed entry silently, so this is what people see."""
     items = []
-    previous: VersionRow | None = None
-    for v in view.history:
+    for previous, v in history.revisions(view.history):
         when = whole_seconds(v.seen_at).strftime("%Y-%m-%d %H:%M UTC")
         if previous is None:
             what = f"first seen, {v.words} words"
@@ -176,7 +175,6 @@ def history_html(view: EntryView, links: Links) -> str:
             diff = links.diff(view.article.id, previous.number, v.number)
             what = ", ".join(parts) + f' (<a href="{html.escape(diff)}">what changed</a>)'
         items.append(f"<li>Version {v.number}, {when}: {what}</li>")
-        previous = v
     return "<h3>Update history</h3>\n<ul>\n" + "\n".join(reversed(items)) + "\n</ul>"
 
 
@@ -397,32 +395,30 @@ def revisions_atom(
 
 def article_atom(
     article: ArticleRow,
-    history: Sequence[VersionRow],
+    versions: Sequence[VersionRow],
     links: Links,
     *,
     hub: str | None = None,
 ) -> bytes:
     """/articles/ID.atom: one entry per version of one article, newest first;
-    each entry carries the version's full text. `history` is oldest first."""
-    published = [v for v in history if not v.suspect]
-    title = published[-1].title if published else article.key
+    each entry carries the version's full text. `versions` is oldest first."""
+    latest = history.latest(versions)
+    title = latest.title if latest is not None else article.key
     fg = _new_feed(
         article_feed_id(article.id),
         title or "(untitled)",
         links.article_feed(article.id),
         links.article(article.id),
-        whole_seconds(published[-1].seen_at) if published else article.first_seen_at,
+        whole_seconds(latest.seen_at) if latest is not None else article.first_seen_at,
         links,
     )
     fg.subtitle(f"Every version of {title}")
     fg.feedsvc_links.links = hub_links(hub)
-    previous: VersionRow | None = None
     entries: list[tuple[RevisionView, str]] = []
-    for v in published:
+    for previous, v in history.revisions(versions):
         view = RevisionView(article, v, previous)
         summary = html.escape(revision_summary(v, previous))
         entries.append((view, f"<p><em>Version {v.number}: {summary}.</em></p>\n{v.html}"))
-        previous = v
     for view, content in reversed(entries):
         revision_entry(fg, view, links, content)
     return bytes(fg.atom_str(pretty=False))

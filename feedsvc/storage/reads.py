@@ -19,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
+from feedsvc import history
 from feedsvc.errors import FeedsvcError
 from feedsvc.models import (
     ArticleRow,
@@ -190,9 +191,9 @@ class FeedReads(StoreBase):
                     numbers.setdefault(r.article_id, []).append(r.number)
             wanted = {}
             for v in found:
-                before = [n for n in numbers.get(v.article_id, []) if n < v.number]
-                if before:
-                    wanted[v.article_id, v.number] = (v.article_id, before[-1])
+                before = history.predecessor(numbers.get(v.article_id, []), v.number)
+                if before is not None:
+                    wanted[v.article_id, v.number] = (v.article_id, before)
             previous: dict[tuple[str, int], VersionRow] = {}
             for chunk in chunks(sorted(set(wanted.values()))):
                 for r in conn.execute(
@@ -221,16 +222,23 @@ class FeedReads(StoreBase):
         after: tuple[datetime, str] | None = None,
     ) -> list[ArticleSummary]:
         """A page of the feed's articles, newest update first (ties by id),
-        with their latest titles. `after` is the (updated_at, id) of the last
+        with their latest published titles. `after` is the (updated_at, id) of the last
         article of the previous page: keyset paging, so a page stays cheap
         however deep it is and no article is skipped or repeated when new
         versions arrive between two pages (an updated article moves to the
         front, where a reader who started earlier does not look again)."""
-        latest = and_(
-            versions.c.article_id == articles.c.id, versions.c.number == articles.c.latest_version
+        # The latest published version's title: a suspect one's is no headline.
+        shown = versions.alias("shown")
+        published_number = (
+            select(func.max(shown.c.number))
+            .where(and_(shown.c.article_id == articles.c.id, shown.c.suspect.is_(False)))
+            .correlate(articles)
+            .scalar_subquery()
         )
+        latest = and_(versions.c.article_id == articles.c.id, versions.c.number == published_number)
         q = (
             select(articles, versions.c.title.label("latest_title"))
+            .select_from(articles)
             .join(versions, latest)
             .where(articles.c.feed == feed)
             .order_by(articles.c.updated_at.desc(), articles.c.id)
@@ -270,15 +278,15 @@ class FeedReads(StoreBase):
 
 def load_entry_views(conn: Connection, rows: Sequence[Row[Any]]) -> list[EntryView]:
     ids = [r.id for r in rows]
-    history: dict[str, list[VersionRow]] = {aid: [] for aid in ids}
+    found: dict[str, list[VersionRow]] = {aid: [] for aid in ids}
     for chunk in chunks(ids):
         for v in conn.execute(
             select(*VERSION_META)
             .where(versions.c.article_id.in_(chunk))
             .order_by(versions.c.article_id, versions.c.number)
         ):
-            history[v.article_id].append(version_row(v))
-    published = {aid: [v for v in vs if not v.suspect] for aid, vs in history.items()}
+            found[v.article_id].append(version_row(v))
+    published = {aid: history.published(vs) for aid, vs in found.items()}
     wanted = [(aid, vs[-1].number) for aid, vs in published.items() if vs]
     latest: dict[str, VersionRow] = {}
     for chunk in chunks(wanted, CHUNK // 2):  # two parameters a pair

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, request
 
+from feedsvc import history
 from feedsvc.config import FeedSettings
 from feedsvc.diff import diff_texts
 from feedsvc.errors import NotFound
@@ -208,9 +209,9 @@ def articles(name: str) -> Response:
 def article(aid: str) -> Response:
     st = state()
     row = st.store.get_article(aid)  # NotFound -> 404
-    history = st.store.get_versions(aid)
-    body = _article_json(row, history[-1].title if history else "")
-    body["versions"] = [_version_json(v) for v in history]
+    versions = st.store.get_versions(aid)
+    body = _article_json(row, history.latest_title(versions))
+    body["versions"] = [_version_json(v) for v in versions]
     body["events"] = [
         {"at": iso(at), "kind": kind, "detail": detail}
         for at, kind, detail in st.store.list_events(aid)
@@ -229,16 +230,14 @@ def version(aid: str, number: str) -> Response:
 @bp.get("/articles/<aid>/diff")
 def diff(aid: str) -> Response:
     st = state()
-    row = st.store.get_article(aid)
-    latest = row.latest_version
-    to_n = _int_arg("to", latest)
-    from_n = _int_arg("from", to_n - 1)
-    if from_n < 1 or from_n == to_n or max(from_n, to_n) > latest:
-        abort(
-            400,
-            description=f"bad version range {from_n}...{to_n}: article {aid} has versions "
-            f"1 to {latest}; a diff needs two different ones",
-        )
+    st.store.get_article(aid)  # NotFound -> 404
+    to_arg, from_arg = request.args.get("to"), request.args.get("from")
+    to_n = _whole("to", to_arg) if to_arg is not None else None
+    from_n = _whole("from", from_arg) if from_arg is not None else None
+    try:
+        from_n, to_n = history.diff_range(st.store.get_versions(aid), from_n, to_n)
+    except history.BadRange as exc:
+        abort(400, description=f"article {aid}: {exc}")
     old, new = st.store.get_version(aid, from_n), st.store.get_version(aid, to_n)
     d = diff_texts(old.title, old.text, new.title, new.text)
     return _send_json(

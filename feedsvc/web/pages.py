@@ -19,9 +19,10 @@ from werkzeug.exceptions import NotFound as RouteNotFound
 from werkzeug.routing import RequestRedirect
 
 from feedsvc import diff as diffs
+from feedsvc import history
 from feedsvc.config import FeedSettings
 from feedsvc.errors import NotFound
-from feedsvc.models import ArticleRow, EntryView, VersionRow
+from feedsvc.models import ArticleRow, EntryView, RevisionView, VersionRow
 from feedsvc.text import sanitize_html, web_url
 from feedsvc.web import state
 from feedsvc.web.responses import cached
@@ -42,15 +43,6 @@ class Step:
     version: VersionRow
     previous: VersionRow | None
     diff: diffs.TextDiff | None
-
-
-@dataclass(frozen=True)
-class Revision:
-    """A row of the index's "latest revisions"."""
-
-    article: ArticleRow
-    version: VersionRow
-    previous_title: str | None
 
 
 def feed_links(feed: str | None = None, article: str | None = None) -> list[tuple[str, str]]:
@@ -131,13 +123,12 @@ def index() -> str:
     )
 
 
-def _latest_revisions(views: Sequence[EntryView]) -> list[Revision]:
-    found = []
-    for view in views:
-        previous: VersionRow | None = None
-        for v in view.history:
-            found.append(Revision(view.article, v, previous.title if previous else None))
-            previous = v
+def _latest_revisions(views: Sequence[EntryView]) -> list[RevisionView]:
+    found = [
+        RevisionView(view.article, v, previous)
+        for view in views
+        for previous, v in history.revisions(view.history)
+    ]
     found.sort(key=lambda r: r.version.seen_at, reverse=True)
     return found[:INDEX_REVISIONS]
 
@@ -148,9 +139,9 @@ def article(aid: str) -> str:
     st = state()
     row = st.store.get_article(aid)
     versions = st.store.get_versions(aid, full=True)
-    if not versions:
+    latest = history.latest(versions)
+    if latest is None:  # nothing published yet: only suspect versions, or none
         raise NotFound(f"no article {aid!r}")
-    latest = next((v for v in reversed(versions) if not v.suspect), versions[-1])
     return render_template(
         "article.html",
         article=row,
@@ -172,14 +163,17 @@ def _article_feed_links(row: ArticleRow) -> list[tuple[str, str]]:
 
 
 def _timeline(versions: Sequence[VersionRow]) -> list[Step]:
+    """Every version, oldest first; a published one with the diff from the
+    published one before it, a suspect one (kept as evidence) alone: its
+    title is nobody's headline and it is no version's predecessor."""
+    before = {v.number: previous for previous, v in history.revisions(versions)}
     steps = []
-    previous: VersionRow | None = None
     for v in versions:
+        previous = before.get(v.number)
         d = None
         if previous is not None:
             d = diffs.diff_texts(previous.title, previous.text, v.title, v.text)
         steps.append(Step(v, previous, d))
-        previous = v
     return steps
 
 
@@ -243,6 +237,8 @@ def _parse_range(spec: str) -> tuple[int, int, bool]:
     if m is None:
         abort(400, description=f"{spec!r} is not a version range like 1...2")
     a, b = int(m.group(1)), int(m.group(2))
-    if a < 1 or a >= b:
+    try:
+        history.check_range(a, b)
+    except history.BadRange:
         abort(400, description=f"{spec!r}: the range must go from an older version to a newer one")
     return a, b, bool(m.group(3))
