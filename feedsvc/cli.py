@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from functools import wraps
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -355,9 +356,19 @@ def diff(
 @click.option(
     "--since", metavar="DATE", help="Only versions seen at or after DATE (ISO 8601, UTC default)."
 )
+@click.option(
+    "--warc",
+    "warc_file",
+    metavar="FILE",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write the raw evidence as a gzipped WARC/1.1 file instead (FILE.warc.gz).",
+)
 @config_option
-def export(settings: Settings, feed_name: str | None, since: str | None) -> None:
-    """Every version as JSON Lines on stdout, one version a line."""
+def export(
+    settings: Settings, feed_name: str | None, since: str | None, warc_file: str | None
+) -> None:
+    """Every version as JSON Lines on stdout, one version a line; with
+    --warc, every stored raw response as WARC records."""
     from feedsvc.export import export_lines, parse_since
 
     try:
@@ -366,6 +377,9 @@ def export(settings: Settings, feed_name: str | None, since: str | None) -> None
         raise UsageError(f"--since: {exc}") from None
     if feed_name is not None and feed_name not in {f.name for f in settings.feeds}:
         raise UsageError(f"no feed named {feed_name!r} in {settings.path}")
+    if warc_file is not None:
+        _export_warc(settings, Path(warc_file), feed_name, when)
+        return
     out = click.get_text_stream("stdout")
     with opened(settings) as store:
         try:
@@ -375,3 +389,20 @@ def export(settings: Settings, feed_name: str | None, since: str | None) -> None
             # `feedsvc export | head`: the reader has what it wanted. Point
             # stdout at /dev/null so the final flush does not fail again.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def _export_warc(settings: Settings, path: Path, feed: str | None, since: datetime | None) -> None:
+    """Write the WARC next to its final name and move it into place, so a
+    failed export never leaves a truncated file under the name asked for."""
+    from feedsvc.warc import warcinfo_fields, write_warc
+
+    partial = path.with_name(path.name + ".partial")
+    try:
+        with opened(settings) as store, partial.open("wb") as out:
+            items = store.iter_evidence(feed=feed, since=since)
+            count = write_warc(items, out, filename=path.name, info=warcinfo_fields(feed, since))
+        partial.replace(path)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+    click.echo(f"wrote {count} versions' evidence to {path}", err=True)

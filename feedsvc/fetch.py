@@ -245,7 +245,7 @@ class Fetcher:
         for _ in range(MAX_REDIRECTS + 1):
             _check_url(current)
             self._check_hold(current)
-            status, resp_headers, body = self._get_once(current, headers)
+            status, resp_headers, body, sent = self._get_once(current, headers)
             if status in REDIRECTS and "location" in resp_headers:
                 try:
                     target = urljoin(current, resp_headers["location"].strip())
@@ -261,20 +261,21 @@ class Fetcher:
                     permanent = target
                 current = target
                 continue
-            return self._result(current, status, resp_headers, body, permanent)
+            return self._result(current, status, resp_headers, body, permanent, sent)
         raise FetchError(f"{url}: more than {MAX_REDIRECTS} redirects")
 
     def _get_once(
         self, url: str, headers: Mapping[bytes, bytes]
-    ) -> tuple[int, dict[str, str], bytes]:
+    ) -> tuple[int, dict[str, str], bytes, dict[str, str]]:
         with self._host_slot(url):
             deadline = time.monotonic() + self.timeout
             try:
                 with self._client.stream("GET", url, headers=headers) as resp:
                     lowered = _headers(resp)
+                    sent = {name.lower(): value for name, value in resp.request.headers.items()}
                     if resp.status_code != 200:
-                        return resp.status_code, lowered, b""
-                    return resp.status_code, lowered, self._read(url, resp, deadline)
+                        return resp.status_code, lowered, b"", sent
+                    return resp.status_code, lowered, self._read(url, resp, deadline), sent
             except httpx.ConnectTimeout:
                 raise FetchError(f"{url}: no connection within {self.connect_timeout:g}s") from None
             except httpx.TimeoutException:
@@ -321,6 +322,7 @@ class Fetcher:
         headers: dict[str, str],
         body: bytes,
         permanent: str | None,
+        sent: dict[str, str] | None = None,
     ) -> FetchResult:
         now = self.clock()
         if status in (200, 304):
@@ -334,6 +336,7 @@ class Fetcher:
                 last_modified=headers.get("last-modified") or None,
                 not_modified=status == 304,
                 permanent_url=permanent,
+                request_headers=sent or {},
             )
         if status == 410:
             raise FetchError(f"{url}: 410 Gone, polling stopped", status=410, gone=True)

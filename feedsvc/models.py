@@ -25,6 +25,7 @@ class FetchResult:
     last_modified: str | None = None
     not_modified: bool = False
     permanent_url: str | None = None  # where a 301/308 said the source now lives
+    request_headers: Mapping[str, str] = field(default_factory=dict)  # as sent, for WARC
 
     @property
     def content_type(self) -> str:
@@ -70,6 +71,10 @@ class Evidence:
     last_modified: str | None = None
     content_type: str | None = None
     extractor: str | None = None
+    # The HTTP exchange as it happened (names lower-case), for WARC export.
+    # None for local files and for evidence stored before they were kept.
+    request_headers: Mapping[str, str] | None = None
+    response_headers: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True)

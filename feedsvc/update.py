@@ -76,6 +76,8 @@ def page_evidence(result: FetchResult, extractor: str) -> Evidence:
         last_modified=result.last_modified,
         content_type=result.headers.get("content-type"),
         extractor=extractor,
+        request_headers=result.request_headers or None,
+        response_headers=result.headers or None,
     )
 
 

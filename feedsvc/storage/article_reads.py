@@ -3,7 +3,6 @@ sources and failing pages /healthz reports."""
 
 from __future__ import annotations
 
-import zlib
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +22,7 @@ from feedsvc.models import (
     VersionRow,
 )
 from feedsvc.storage.engine import StoreBase
+from feedsvc.storage.evidence import evidence_from_row
 from feedsvc.storage.reads import load_entry_views
 from feedsvc.storage.rows import (
     FULL_VERSION,
@@ -104,16 +104,7 @@ class ArticleReads(StoreBase):
             r = conn.execute(select(raws).where(raws.c.id == raw_id)).first()
         if r is None:
             raise NotFound(f"no raw response {raw_id}")
-        return Evidence(
-            url=r.url,
-            fetched_at=r.fetched_at,
-            status=r.status,
-            body=zlib.decompress(r.body),
-            etag=r.etag,
-            last_modified=r.last_modified,
-            content_type=r.content_type,
-            extractor=r.extractor,
-        )
+        return evidence_from_row(r)
 
     def list_sources(self, feed: str | None = None) -> list[SourceRow]:
         q = select(sources).order_by(sources.c.feed, sources.c.id)

@@ -28,6 +28,7 @@ from feedsvc.models import (
     VersionIntent,
     VersionRow,
 )
+from feedsvc.storage.evidence import EvidenceItem
 from feedsvc.storage.serials import SerialReader
 
 
@@ -161,6 +162,10 @@ class ReadStore(Protocol):
     def export_versions(
         self, *, feed: str | None = None, since: datetime | None = None, batch: int = 500
     ) -> Iterator[ExportedVersion]: ...
+
+    def iter_evidence(
+        self, *, feed: str | None = None, since: datetime | None = None, batch: int = 200
+    ) -> Iterator[EvidenceItem]: ...
 
     def get_article(self, aid: str) -> ArticleRow: ...
 

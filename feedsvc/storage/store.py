@@ -6,6 +6,7 @@ assembled from one module per concern:
 - writes.py: poll and check writes (articles, versions, raw responses, events)
 - lookups.py: what the updater reads before it decides
 - reads.py / article_reads.py: read models for the web, the CLI and /healthz
+- evidence.py: bulk reads for the WARC export and the statistics
 - hub.py: WebSub ping state
 - rows.py: row mappers; conflicts.py: LeaseLost and WriteConflict
 
@@ -17,6 +18,7 @@ updater's `UpdaterStore`, the web's read-only `ReadStore`, the hub's
 from __future__ import annotations
 
 from feedsvc.storage.article_reads import ArticleReads
+from feedsvc.storage.evidence import EvidenceReads
 from feedsvc.storage.hub import HubStore
 from feedsvc.storage.lookups import LookupStore
 from feedsvc.storage.queue import QueueStore
@@ -24,5 +26,5 @@ from feedsvc.storage.reads import FeedReads
 from feedsvc.storage.writes import WriteStore
 
 
-class Store(QueueStore, WriteStore, LookupStore, FeedReads, ArticleReads, HubStore):
+class Store(QueueStore, WriteStore, LookupStore, FeedReads, ArticleReads, EvidenceReads, HubStore):
     """The whole database: a worker, the CLI and tests use all of it."""

@@ -122,6 +122,9 @@ raws = Table(
     Column("last_modified", Text),
     Column("extractor", Text),
     Column("body", LargeBinary, nullable=False),  # zlib
+    # The HTTP exchange, as JSON objects of lower-case header names (WARC).
+    Column("request_headers", Text),
+    Column("response_headers", Text),
 )
 Index("ix_raws_sha256", raws.c.sha256)
 

@@ -36,6 +36,7 @@ from feedsvc.storage.conflicts import (
     write_conflicts,
 )
 from feedsvc.storage.engine import StoreBase, chunks
+from feedsvc.storage.evidence import headers_json
 from feedsvc.storage.rows import (
     article_id,
 )
@@ -289,6 +290,8 @@ class WriteStore(StoreBase):
                 last_modified=evidence.last_modified,
                 extractor=evidence.extractor,
                 body=zlib.compress(evidence.body, 6),
+                request_headers=headers_json(evidence.request_headers),
+                response_headers=headers_json(evidence.response_headers),
             )
         )
         assert result.inserted_primary_key is not None

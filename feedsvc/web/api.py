@@ -20,6 +20,8 @@ from feedsvc.diff import diff_texts
 from feedsvc.errors import NotFound
 from feedsvc.export import export_lines, iso, parse_since
 from feedsvc.models import ArticleRow, ArticleSummary, VersionRow
+from feedsvc.warc import CONTENT_TYPE as WARC_CONTENT_TYPE
+from feedsvc.warc import warc_chunks, warcinfo_fields
 from feedsvc.web import state
 from feedsvc.web.cache import Rendered
 from feedsvc.web.openapi import MAX_INT, MAX_LIMIT, document
@@ -262,6 +264,21 @@ def export() -> Response:
     if name is not None:
         _feed(name)
     since = _since_arg()
+    fmt = request.args.get("format", "jsonl")
+    if fmt == "warc":
+        return _export_warc(name, since)
+    if fmt != "jsonl":
+        abort(400, description=f"format={fmt!r}: use jsonl (the default) or warc")
     # A generator body: Flask sends each line as the database yields it.
     lines = (line.encode() for line in export_lines(st.store, feed=name, since=since))
     return Response(lines, mimetype=NDJSON)
+
+
+def _export_warc(feed: str | None, since: datetime | None) -> Response:
+    """The same evidence as `feedsvc export --warc`, streamed."""
+    items = state().store.iter_evidence(feed=feed, since=since)
+    filename = f"feedsvc-{feed or 'all'}.warc.gz"
+    chunks = warc_chunks(items, filename=filename, info=warcinfo_fields(feed, since))
+    response = Response(chunks, mimetype=WARC_CONTENT_TYPE)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

@@ -303,15 +303,29 @@ def document(base_url: str) -> dict[str, Any]:
             "/export": {
                 "get": {
                     "operationId": "export",
-                    "summary": "Every version as JSON Lines, streamed (one ExportLine a line).",
+                    "summary": "Every version as JSON Lines, streamed (one ExportLine a line); "
+                    "with format=warc, the raw evidence as a gzipped WARC/1.1 file.",
                     "parameters": [
                         {"name": "feed", "in": "query", "schema": STR},
                         {**P_SINCE, "description": "Only versions seen at or after this."},
+                        {
+                            "name": "format",
+                            "in": "query",
+                            "description": "jsonl (default) or warc.",
+                            "schema": {"type": "string", "enum": ["jsonl", "warc"]},
+                        },
                     ],
                     "responses": {
                         "200": {
-                            "description": "One JSON document per line, oldest first.",
-                            "content": {"application/x-ndjson": {"schema": _ref("ExportLine")}},
+                            "description": "One JSON document per line, oldest first; or, "
+                            "with format=warc, WARC records (response, request, and a "
+                            "metadata record per version), each a gzip member.",
+                            "content": {
+                                "application/x-ndjson": {"schema": _ref("ExportLine")},
+                                "application/warc": {
+                                    "schema": {"type": "string", "format": "binary"}
+                                },
+                            },
                         },
                         **ERRORS,
                     },

@@ -1,0 +1,160 @@
+"""Reading stored evidence back out in bulk: every raw response with the
+versions made from it, streamed in raw order for the WARC export.
+
+The raw rows carry their HTTP exchange as JSON (headers_json writes it,
+headers_from_json reads it); rows stored before the exchange was kept read
+back as None and the export rebuilds what it can from the validators.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from feedsvc.errors import FeedsvcError
+from feedsvc.models import Evidence
+from feedsvc.storage.engine import StoreBase
+from feedsvc.storage.tables import articles, raws, versions
+
+
+def headers_json(headers: Mapping[str, str] | None) -> str | None:
+    if not headers:
+        return None
+    return json.dumps(dict(headers), ensure_ascii=False, sort_keys=True)
+
+
+def headers_from_json(value: str | None) -> dict[str, str] | None:
+    if not value:
+        return None
+    loaded = json.loads(value)
+    return {str(k): str(v) for k, v in loaded.items()} if isinstance(loaded, dict) else None
+
+
+@dataclass(frozen=True)
+class VersionFacts:
+    """What a WARC metadata record says of one version."""
+
+    article_id: str
+    feed: str
+    number: int
+    seen_at: datetime
+    change_class: str
+    sha256: str
+    suspect: bool
+
+
+@dataclass(frozen=True)
+class EvidenceItem:
+    """One stored raw response and the versions that were made from it."""
+
+    raw_id: int
+    raw_sha256: str
+    evidence: Evidence
+    versions: tuple[VersionFacts, ...]
+
+
+class EvidenceReads(StoreBase):
+    """Bulk reads of the record: the WARC export's evidence."""
+
+    def iter_evidence(
+        self,
+        *,
+        feed: str | None = None,
+        since: datetime | None = None,
+        batch: int = 200,
+    ) -> Iterator[EvidenceItem]:
+        """Every raw response behind a version (see iter_evidence)."""
+        return iter_evidence(self.engine, feed=feed, since=since, batch=batch)
+
+
+def iter_evidence(
+    engine: Engine,
+    *,
+    feed: str | None = None,
+    since: datetime | None = None,
+    batch: int = 200,
+) -> Iterator[EvidenceItem]:
+    """Every raw response behind a version (of `feed`, seen at or after
+    `since`), oldest first, each with its versions. Streamed: one raw body
+    is in memory at a time, whatever the size of the database."""
+    q = (
+        select(
+            raws.c.id.label("raw_id"),
+            raws.c.sha256.label("raw_sha256"),
+            raws.c.url,
+            raws.c.fetched_at,
+            raws.c.status,
+            raws.c.content_type,
+            raws.c.etag,
+            raws.c.last_modified,
+            raws.c.extractor,
+            raws.c.body,
+            raws.c.request_headers,
+            raws.c.response_headers,
+            versions.c.article_id,
+            versions.c.number,
+            versions.c.seen_at,
+            versions.c.change_class,
+            versions.c.sha256,
+            versions.c.suspect,
+            articles.c.feed,
+        )
+        .join(versions, versions.c.raw_id == raws.c.id)
+        .join(articles, articles.c.id == versions.c.article_id)
+        .order_by(raws.c.id, versions.c.id)
+    )
+    if feed is not None:
+        q = q.where(articles.c.feed == feed)
+    if since is not None:
+        q = q.where(versions.c.seen_at >= since)
+    current: EvidenceItem | None = None
+    facts: list[VersionFacts] = []
+    try:
+        with engine.connect() as conn:
+            for row in conn.execution_options(yield_per=batch).execute(q):
+                if current is None or current.raw_id != row.raw_id:
+                    if current is not None:
+                        yield EvidenceItem(
+                            current.raw_id, current.raw_sha256, current.evidence, tuple(facts)
+                        )
+                    current = EvidenceItem(row.raw_id, row.raw_sha256, evidence_from_row(row), ())
+                    facts = []
+                facts.append(
+                    VersionFacts(
+                        article_id=row.article_id,
+                        feed=row.feed,
+                        number=row.number,
+                        seen_at=row.seen_at,
+                        change_class=row.change_class,
+                        sha256=row.sha256,
+                        suspect=bool(row.suspect),
+                    )
+                )
+    except SQLAlchemyError as exc:  # the database went away mid-export
+        raise FeedsvcError(f"export stopped: {str(exc).splitlines()[0]}") from None
+    if current is not None:
+        yield EvidenceItem(current.raw_id, current.raw_sha256, current.evidence, tuple(facts))
+
+
+def evidence_from_row(r: Any) -> Evidence:
+    """An Evidence from a row holding the columns of `raws`."""
+    return Evidence(
+        url=r.url,
+        fetched_at=r.fetched_at,
+        status=r.status,
+        body=zlib.decompress(r.body),
+        etag=r.etag,
+        last_modified=r.last_modified,
+        content_type=r.content_type,
+        extractor=r.extractor,
+        request_headers=headers_from_json(r.request_headers),
+        response_headers=headers_from_json(r.response_headers),
+    )
