@@ -406,3 +406,37 @@ def _export_warc(settings: Settings, path: Path, feed: str | None, since: dateti
         partial.unlink(missing_ok=True)
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
     click.echo(f"wrote {count} versions' evidence to {path}", err=True)
+
+
+@main.command()
+@click.option("--feed", "feed_name", metavar="NAME", help="Only this feed.")
+@click.option(
+    "--since",
+    metavar="DATE",
+    help="Articles first seen, and revisions made, at or after DATE (ISO 8601).",
+)
+@config_option
+def stats(settings: Settings, feed_name: str | None, since: str | None) -> None:
+    """How each feed's articles are edited: the table of /stats."""
+    from feedsvc.export import parse_since
+    from feedsvc.stats import compute, summary_rows
+
+    try:
+        when = parse_since(since) if since is not None else None
+    except ValueError as exc:
+        raise UsageError(f"--since: {exc}") from None
+    names = [f.name for f in settings.feeds]
+    if feed_name is not None:
+        if feed_name not in names:
+            raise UsageError(f"no feed named {feed_name!r} in {settings.path}")
+        names = [feed_name]
+    with opened(settings) as store:
+        figures = compute(store.iter_article_facts(), names, when)
+    header = ["", "All feeds", *names]
+    rows = [[label, *values] for label, values in summary_rows(figures)]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        cells = [row[0].ljust(widths[0])] + [
+            c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)
+        ]
+        click.echo("  ".join(cells).rstrip())

@@ -36,7 +36,7 @@ from warcio.warcwriter import WARCWriter
 
 from feedsvc import __version__
 from feedsvc.models import Evidence
-from feedsvc.storage.evidence import EvidenceItem, VersionFacts
+from feedsvc.storage.evidence import EvidenceItem, EvidenceVersion
 
 WARC_VERSION = "WARC/1.1"
 CONTENT_TYPE = "application/warc"
@@ -148,7 +148,7 @@ def _write_item(writer: WARCWriter, item: EvidenceItem) -> None:
 
 
 def _metadata_record(
-    writer: WARCWriter, ev: Evidence, facts: VersionFacts, refers_to: str
+    writer: WARCWriter, ev: Evidence, facts: EvidenceVersion, refers_to: str
 ) -> ArcWarcRecord:
     fields = [
         ("feedsvc-article-id", facts.article_id),

@@ -164,3 +164,46 @@ def test_pages_fit_a_phone_screen(served: Site, browser: Any) -> None:
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
     assert errors == []
+
+
+def chart_sizes(page: Any) -> list[tuple[int, int]]:
+    """(natural width, rendered height) of every chart image that loaded."""
+    return [
+        (int(w), int(h))
+        for w, h in page.eval_on_selector_all(
+            "figure.chart img",
+            "els => els.map(e => [e.complete ? e.naturalWidth : 0, e.getBoundingClientRect().height])",
+        )
+    ]
+
+
+def test_stats_page_shows_its_charts(served: Site, browser: Any) -> None:
+    errors: list[str] = []
+    base = served.settings.service.base_url
+    page = open_page(browser, f"{base}/stats", errors)
+    page.wait_for_load_state("networkidle")
+    page.eval_on_selector_all("figure.chart img", "els => els.forEach(e => e.scrollIntoView())")
+    page.wait_for_function(
+        "Array.from(document.querySelectorAll('figure.chart img')).every(e => e.complete)"
+    )
+    sizes = chart_sizes(page)
+    assert len(sizes) == 3
+    assert all(w > 0 and h > 0 for w, h in sizes), sizes
+    assert "Articles followed" in page.inner_text("table.stats")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "stats.png"), full_page=True)
+    phone = open_page(
+        browser,
+        f"{base}/stats",
+        errors,
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+    )
+    phone.eval_on_selector_all("figure.chart img", "els => els.forEach(e => e.scrollIntoView())")
+    phone.wait_for_function(
+        "Array.from(document.querySelectorAll('figure.chart img')).every(e => e.complete)"
+    )
+    assert all(w > 0 and h > 0 for w, h in chart_sizes(phone))
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    phone.screenshot(path=str(ARTIFACTS / "phone-stats.png"), full_page=True)
+    assert errors == []

@@ -1,5 +1,6 @@
-"""Reading stored evidence back out in bulk: every raw response with the
-versions made from it, streamed in raw order for the WARC export.
+"""Reading the record back out in bulk: every raw response with the versions
+made from it, streamed in raw order for the WARC export, and the facts of
+every version for the statistics.
 
 The raw rows carry their HTTP exchange as JSON (headers_json writes it,
 headers_from_json reads it); rows stored before the exchange was kept read
@@ -21,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from feedsvc.errors import FeedsvcError
 from feedsvc.models import Evidence
+from feedsvc.stats import ArticleFacts, VersionFacts
 from feedsvc.storage.engine import StoreBase
 from feedsvc.storage.tables import articles, raws, versions
 
@@ -39,7 +41,7 @@ def headers_from_json(value: str | None) -> dict[str, str] | None:
 
 
 @dataclass(frozen=True)
-class VersionFacts:
+class EvidenceVersion:
     """What a WARC metadata record says of one version."""
 
     article_id: str
@@ -58,11 +60,12 @@ class EvidenceItem:
     raw_id: int
     raw_sha256: str
     evidence: Evidence
-    versions: tuple[VersionFacts, ...]
+    versions: tuple[EvidenceVersion, ...]
 
 
 class EvidenceReads(StoreBase):
-    """Bulk reads of the record: the WARC export's evidence."""
+    """Bulk reads of the record: the WARC export's evidence, the statistics'
+    version facts."""
 
     def iter_evidence(
         self,
@@ -73,6 +76,10 @@ class EvidenceReads(StoreBase):
     ) -> Iterator[EvidenceItem]:
         """Every raw response behind a version (see iter_evidence)."""
         return iter_evidence(self.engine, feed=feed, since=since, batch=batch)
+
+    def iter_article_facts(self, *, batch: int = 1000) -> Iterator[ArticleFacts]:
+        """Every article with its versions' facts (see iter_article_facts)."""
+        return iter_article_facts(self.engine, batch=batch)
 
 
 def iter_evidence(
@@ -116,7 +123,7 @@ def iter_evidence(
     if since is not None:
         q = q.where(versions.c.seen_at >= since)
     current: EvidenceItem | None = None
-    facts: list[VersionFacts] = []
+    facts: list[EvidenceVersion] = []
     try:
         with engine.connect() as conn:
             for row in conn.execution_options(yield_per=batch).execute(q):
@@ -128,7 +135,7 @@ def iter_evidence(
                     current = EvidenceItem(row.raw_id, row.raw_sha256, evidence_from_row(row), ())
                     facts = []
                 facts.append(
-                    VersionFacts(
+                    EvidenceVersion(
                         article_id=row.article_id,
                         feed=row.feed,
                         number=row.number,
@@ -157,4 +164,49 @@ def evidence_from_row(r: Any) -> Evidence:
         extractor=r.extractor,
         request_headers=headers_from_json(r.request_headers),
         response_headers=headers_from_json(r.response_headers),
+    )
+
+
+def iter_article_facts(engine: Engine, *, batch: int = 1000) -> Iterator[ArticleFacts]:
+    """Every article with the facts of its versions (no text), in one
+    streamed query, for feedsvc.stats."""
+    q = (
+        select(
+            articles.c.id,
+            articles.c.feed,
+            articles.c.first_seen_at,
+            articles.c.status,
+            versions.c.number,
+            versions.c.seen_at,
+            versions.c.title,
+            versions.c.change_class,
+            versions.c.suspect,
+        )
+        .join(versions, versions.c.article_id == articles.c.id)
+        .order_by(articles.c.id, versions.c.number)
+    )
+    current: Any = None
+    facts: list[VersionFacts] = []
+    with engine.connect() as conn:
+        for row in conn.execution_options(yield_per=batch).execute(q):
+            if current is None or current.id != row.id:
+                if current is not None:
+                    yield _article_facts(current, facts)
+                current, facts = row, []
+            facts.append(
+                VersionFacts(
+                    number=row.number,
+                    seen_at=row.seen_at,
+                    title=row.title,
+                    change_class=row.change_class,
+                    suspect=bool(row.suspect),
+                )
+            )
+    if current is not None:
+        yield _article_facts(current, facts)
+
+
+def _article_facts(row: Any, facts: list[VersionFacts]) -> ArticleFacts:
+    return ArticleFacts(
+        feed=row.feed, first_seen_at=row.first_seen_at, status=row.status, versions=tuple(facts)
     )

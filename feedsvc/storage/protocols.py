@@ -28,6 +28,7 @@ from feedsvc.models import (
     VersionIntent,
     VersionRow,
 )
+from feedsvc.stats import ArticleFacts
 from feedsvc.storage.evidence import EvidenceItem
 from feedsvc.storage.serials import SerialReader
 
@@ -166,6 +167,8 @@ class ReadStore(Protocol):
     def iter_evidence(
         self, *, feed: str | None = None, since: datetime | None = None, batch: int = 200
     ) -> Iterator[EvidenceItem]: ...
+
+    def iter_article_facts(self, *, batch: int = 1000) -> Iterator[ArticleFacts]: ...
 
     def get_article(self, aid: str) -> ArticleRow: ...
 

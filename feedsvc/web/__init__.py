@@ -38,13 +38,14 @@ def create_app(settings: Settings, store: ReadStore | None = None) -> Flask:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     app.extensions["feedsvc"] = WebState(settings, store or Store(settings.service.database))
-    from feedsvc.web import api, feeds, health, metrics, pages
+    from feedsvc.web import api, feeds, health, metrics, pages, stats
 
     app.register_blueprint(feeds.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(health.bp)
     metrics.init_app(app)
     app.register_blueprint(api.bp)
+    app.register_blueprint(stats.bp)
 
     @app.errorhandler(NotFound)
     def _not_found(exc: NotFound) -> Any:
