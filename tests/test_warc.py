@@ -188,9 +188,7 @@ def test_metadata_records_name_the_article_version_class_and_text_hash(
     assert len(metas) == len(versions) == 2
     for meta, version in zip(metas, versions, strict=True):
         assert meta["headers"].get_header("Content-Type") == "application/warc-fields"
-        fields = dict(
-            line.split(": ", 1) for line in meta["payload"].decode().splitlines() if line
-        )
+        fields = dict(line.split(": ", 1) for line in meta["payload"].decode().splitlines() if line)
         assert fields["feedsvc-article-id"] == article.article.id
         assert fields["feedsvc-version"] == str(version.number)
         assert fields["feedsvc-change-class"] == version.change_class
