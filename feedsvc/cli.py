@@ -440,3 +440,65 @@ def stats(settings: Settings, feed_name: str | None, since: str | None) -> None:
             c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)
         ]
         click.echo("  ".join(cells).rstrip())
+
+
+@main.command()
+@click.argument("url")
+@click.option("--feed", "feed_name", metavar="NAME", help="Add to this feed (made if new).")
+@click.option("--title", metavar="T", help="Title of a new feed (default: the site's name).")
+@click.option("--fetch-articles", is_flag=True, help="Fetch each entry's page for its full text.")
+@click.option("--all", "every", is_flag=True, help="Add every feed the page advertises.")
+@config_option
+def add(
+    settings: Settings,
+    url: str,
+    feed_name: str | None,
+    title: str | None,
+    fetch_articles: bool,
+    every: bool,
+) -> None:
+    """Follow URL: a feed, a page that advertises feeds, or a page itself."""
+    from feedsvc import subscribe
+
+    report = subscribe.add(
+        settings, url, feed=feed_name, title=title, fetch_articles=fetch_articles, every=every
+    )
+    for line in report.lines():
+        click.echo(line)
+
+
+@main.command(name="import")
+@click.argument("opml_file", metavar="FILE.opml", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--feed", "feed_name", metavar="NAME", help="Put every subscription in this feed.")
+@config_option
+def import_(settings: Settings, opml_file: Path, feed_name: str | None) -> None:
+    """Follow every subscription of an OPML export (categories become feeds)."""
+    from feedsvc import subscribe
+
+    for line in subscribe.import_opml(settings, opml_file, feed=feed_name).lines():
+        click.echo(line)
+
+
+@main.command()
+@click.argument("url")
+@config_option
+def remove(settings: Settings, url: str) -> None:
+    """Stop following URL (its history stays in the database)."""
+    from feedsvc import subscribe
+
+    for feed in subscribe.remove(settings, url):
+        click.echo(f"removed {url} from feed {feed!r}")
+
+
+@main.command()
+@click.option("--feed", "feed_name", metavar="NAME", help="Only this feed's sources.")
+@config_option
+def sources(settings: Settings, feed_name: str | None) -> None:
+    """Every source with its state: last poll, last change, next poll, failures."""
+    from feedsvc.sources_table import source_table
+
+    if feed_name is not None and feed_name not in {f.name for f in settings.feeds}:
+        raise UsageError(f"no feed named {feed_name!r} in {settings.path}")
+    with opened(settings) as store:
+        for line in source_table(store, settings, feed_name):
+            click.echo(line)
