@@ -20,6 +20,7 @@ from feedsvc.config import Settings
 from feedsvc.errors import FeedsvcError, UsageError
 from feedsvc.history import BadRange, diff_range, latest_title, published, revisions
 from feedsvc.models import ArticleRow
+from feedsvc.reload import ConfigWatcher
 from feedsvc.storage import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -85,16 +86,19 @@ def _stop_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
-def _serve(settings: Settings, store: Store) -> None:
+def _serve(settings: Settings, store: Store, watcher: ConfigWatcher) -> None:
     import waitress
 
-    from feedsvc.web import create_app
+    from feedsvc.web import create_app, state_of
 
     host, port = settings.service.host_port
     log.info("serving on http://%s:%d (links use %s)", host, port, settings.service.base_url)
+    app = create_app(settings, store)
+    watcher.on_reload(state_of(app).apply_settings)
+    watcher.start()
     try:
         waitress.serve(
-            create_app(settings, store),
+            app,
             host=host,
             port=port,
             threads=settings.service.threads,
@@ -106,15 +110,22 @@ def _serve(settings: Settings, store: Store) -> None:
 
 
 @contextmanager
-def scheduling(settings: Settings, store: Store) -> Iterator[None]:
+def scheduling(settings: Settings, store: Store, watcher: ConfigWatcher) -> Iterator[None]:
     """Run the scheduler (the Ticker) for the duration of the block; on the
     way out, let the polls in flight finish, then close the HTTP client.
-    Ctrl-C or SIGTERM inside the block is the ordinary way to leave it."""
+    Ctrl-C or SIGTERM inside the block is the ordinary way to leave it. A
+    reloaded config adds and retires sources and applies to the next polls."""
     from feedsvc.scheduler import Ticker
     from feedsvc.update import Updater, utcnow
 
     store.sync_sources(settings.feeds, utcnow())
     updater = Updater(settings, store)
+
+    def apply(new: Settings) -> None:
+        store.sync_sources(new.feeds, utcnow())
+        updater.apply_settings(new)
+
+    watcher.on_reload(apply)
     ticker = Ticker(updater, hub_state=store)
     ticker.start()
     try:
@@ -132,8 +143,12 @@ def scheduling(settings: Settings, store: Store) -> Iterator[None]:
 def run(settings: Settings) -> None:
     """Scheduler and web server in one process."""
     _stop_on_sigterm()
-    with opened(settings) as store, scheduling(settings, store):
-        _serve(settings, store)
+    watcher = ConfigWatcher(settings)
+    try:
+        with opened(settings) as store, scheduling(settings, store, watcher):
+            _serve(settings, store, watcher)
+    finally:
+        watcher.stop()
 
 
 @main.command()
@@ -141,11 +156,14 @@ def run(settings: Settings) -> None:
 def serve(settings: Settings) -> None:
     """The web server alone (no polling)."""
     _stop_on_sigterm()
+    watcher = ConfigWatcher(settings)
     with opened(settings) as store:
         try:
-            _serve(settings, store)
+            _serve(settings, store, watcher)
         except KeyboardInterrupt:
             log.info("stopped")
+        finally:
+            watcher.stop()
 
 
 @main.command()
@@ -155,8 +173,13 @@ def worker(settings: Settings) -> None:
     import threading
 
     _stop_on_sigterm()
-    with opened(settings) as store, scheduling(settings, store):
-        threading.Event().wait()
+    watcher = ConfigWatcher(settings)
+    try:
+        with opened(settings) as store, scheduling(settings, store, watcher):
+            watcher.start()
+            threading.Event().wait()
+    finally:
+        watcher.stop()
 
 
 @main.command()

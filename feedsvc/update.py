@@ -131,6 +131,12 @@ class Updater:
         )
         self.markers = developing_markers(settings.scheduler.developing_markers)
 
+    def apply_settings(self, settings: Settings) -> None:
+        """A reloaded config: feeds, intervals and markers apply from the
+        next poll on (the HTTP client keeps its limits until a restart)."""
+        self.markers = developing_markers(settings.scheduler.developing_markers)
+        self.settings = settings
+
     def close(self) -> None:
         self.fetcher.close()
 

@@ -23,6 +23,20 @@ class WebState:
         self.cache = RenderCache()
         self.feeds = {feed.name: feed for feed in settings.feeds}
 
+    def apply_settings(self, settings: Settings) -> None:
+        """A reloaded config: new and removed feeds are served (or not) from
+        the next request on. Every cached rendering may name a feed, so the
+        cache starts afresh."""
+        self.links = Links(settings.service.base_url)
+        self.feeds = {feed.name: feed for feed in settings.feeds}
+        self.settings = settings
+        self.cache = RenderCache()
+
+
+def state_of(app: Flask) -> WebState:
+    value: WebState = app.extensions["feedsvc"]
+    return value
+
 
 def state() -> WebState:
     from flask import current_app
