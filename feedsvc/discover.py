@@ -18,6 +18,7 @@ from lxml import etree
 
 from feedsvc.charset import decode_html
 from feedsvc.parse import looks_like_feed
+from feedsvc.text import one_line
 
 FEED_TYPES = {
     "application/rss+xml": "RSS",
@@ -85,7 +86,7 @@ def discover(url: str, content_type: str, body: bytes) -> Found:
         if absolute is None or absolute in seen:
             continue
         seen.add(absolute)
-        alternates.append(Alternate(absolute, kind, _clean(link.get("title"))))
+        alternates.append(Alternate(absolute, kind, one_line(link.get("title"))))
     title = page_title(doc)
     if alternates:
         return Found(url, "page with feeds", title, tuple(alternates))
@@ -111,7 +112,7 @@ def feed_title(body: bytes, media: str) -> str | None:
             value = json.loads(body).get("title")
         except (ValueError, AttributeError):
             return None
-        return _clean(value) if isinstance(value, str) else None
+        return one_line(value) if isinstance(value, str) else None
     parser = etree.XMLParser(resolve_entities=False, no_network=True, recover=True, huge_tree=False)
     try:
         root = etree.fromstring(body, parser)
@@ -126,7 +127,7 @@ def feed_title(body: bytes, media: str) -> str | None:
         if local in ("item", "entry"):
             break  # an entry's title is not the feed's
         if local == "title":
-            return _clean("".join(el.itertext()))
+            return one_line("".join(el.itertext()))
     return None
 
 
@@ -134,11 +135,11 @@ def page_title(doc: lxml.html.HtmlElement) -> str | None:
     """The site's name: og:site_name, else <title> without its decoration."""
     for meta in doc.iter("meta"):
         if (meta.get("property") or "").lower() == "og:site_name" and meta.get("content"):
-            return _clean(meta.get("content"))
+            return one_line(meta.get("content"))
     title = doc.find(".//title")
     if title is None:
         return None
-    return _clean(title.text_content())
+    return one_line(title.text_content())
 
 
 def _base(doc: lxml.html.HtmlElement, url: str) -> str:
@@ -162,13 +163,6 @@ def _absolute(base: str, href: str) -> str | None:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return None
     return absolute
-
-
-def _clean(value: str | None) -> str | None:
-    if value is None:
-        return None
-    text = " ".join(value.split())
-    return text or None
 
 
 def site_name(title: str | None) -> str | None:

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from feedsvc.errors import UsageError
+from feedsvc.text import one_line
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ def read_opml(data: bytes, name: str = "OPML file") -> OpmlList:
         for outline in node:
             if _local(outline) != "outline":
                 continue
-            title = _text(outline.get("title") or outline.get("text"))
+            title = one_line(outline.get("title") or outline.get("text"))
             url = _attr(outline, "xmlurl")
             if url:
                 if urlsplit(url).scheme.lower() in ("http", "https"):
@@ -80,10 +81,3 @@ def _attr(el: etree._Element, name: str) -> str | None:
             text = str(value).strip()
             return text or None
     return None
-
-
-def _text(value: str | None) -> str | None:
-    if value is None:
-        return None
-    text = " ".join(value.split())
-    return text or None

@@ -168,6 +168,14 @@ def flatten_deep(value: str, max_depth: int = MAX_DEPTH) -> str:
     return "".join(out)
 
 
+def one_line(value: str | None) -> str | None:
+    """Whitespace runs folded to one space, ends trimmed; None for nothing
+    left (a title or a name read from upstream markup)."""
+    if value is None:
+        return None
+    return " ".join(value.split()) or None
+
+
 def strip_controls(value: str) -> str:
     """Drop NUL and other control characters and bidi overrides; XML cannot
     carry most of them and a right-to-left override in a title misleads."""
