@@ -14,6 +14,8 @@ import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import groupby
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import select
@@ -122,33 +124,31 @@ def iter_evidence(
         q = q.where(articles.c.feed == feed)
     if since is not None:
         q = q.where(versions.c.seen_at >= since)
-    current: EvidenceItem | None = None
-    facts: list[EvidenceVersion] = []
     try:
         with engine.connect() as conn:
-            for row in conn.execution_options(yield_per=batch).execute(q):
-                if current is None or current.raw_id != row.raw_id:
-                    if current is not None:
-                        yield EvidenceItem(
-                            current.raw_id, current.raw_sha256, current.evidence, tuple(facts)
-                        )
-                    current = EvidenceItem(row.raw_id, row.raw_sha256, evidence_from_row(row), ())
-                    facts = []
-                facts.append(
-                    EvidenceVersion(
-                        article_id=row.article_id,
-                        feed=row.feed,
-                        number=row.number,
-                        seen_at=row.seen_at,
-                        change_class=row.change_class,
-                        sha256=row.sha256,
-                        suspect=bool(row.suspect),
-                    )
+            rows = conn.execution_options(yield_per=batch).execute(q)
+            for _, group in groupby(rows, key=attrgetter("raw_id")):
+                first, *rest = group
+                yield EvidenceItem(
+                    first.raw_id,
+                    first.raw_sha256,
+                    evidence_from_row(first),
+                    tuple(_evidence_version(row) for row in (first, *rest)),
                 )
     except SQLAlchemyError as exc:  # the database went away mid-export
         raise FeedsvcError(f"export stopped: {str(exc).splitlines()[0]}") from None
-    if current is not None:
-        yield EvidenceItem(current.raw_id, current.raw_sha256, current.evidence, tuple(facts))
+
+
+def _evidence_version(row: Any) -> EvidenceVersion:
+    return EvidenceVersion(
+        article_id=row.article_id,
+        feed=row.feed,
+        number=row.number,
+        seen_at=row.seen_at,
+        change_class=row.change_class,
+        sha256=row.sha256,
+        suspect=bool(row.suspect),
+    )
 
 
 def evidence_from_row(r: Any) -> Evidence:
@@ -185,28 +185,22 @@ def iter_article_facts(engine: Engine, *, batch: int = 1000) -> Iterator[Article
         .join(versions, versions.c.article_id == articles.c.id)
         .order_by(articles.c.id, versions.c.number)
     )
-    current: Any = None
-    facts: list[VersionFacts] = []
     with engine.connect() as conn:
-        for row in conn.execution_options(yield_per=batch).execute(q):
-            if current is None or current.id != row.id:
-                if current is not None:
-                    yield _article_facts(current, facts)
-                current, facts = row, []
-            facts.append(
-                VersionFacts(
-                    number=row.number,
-                    seen_at=row.seen_at,
-                    title=row.title,
-                    change_class=row.change_class,
-                    suspect=bool(row.suspect),
-                )
+        rows = conn.execution_options(yield_per=batch).execute(q)
+        for _, group in groupby(rows, key=attrgetter("id")):
+            first, *rest = group
+            yield ArticleFacts(
+                feed=first.feed,
+                first_seen_at=first.first_seen_at,
+                status=first.status,
+                versions=tuple(
+                    VersionFacts(
+                        number=row.number,
+                        seen_at=row.seen_at,
+                        title=row.title,
+                        change_class=row.change_class,
+                        suspect=bool(row.suspect),
+                    )
+                    for row in (first, *rest)
+                ),
             )
-    if current is not None:
-        yield _article_facts(current, facts)
-
-
-def _article_facts(row: Any, facts: list[VersionFacts]) -> ArticleFacts:
-    return ArticleFacts(
-        feed=row.feed, first_seen_at=row.first_seen_at, status=row.status, versions=tuple(facts)
-    )
