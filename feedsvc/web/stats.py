@@ -63,13 +63,37 @@ def page() -> str:
         summary=summary(stats),
         titles={f.name: f.title for f in st.settings.feeds},
         charts=[(f"{base}/charts/{name}.svg{_query()}", alt) for name, (alt, _) in CHARTS.items()],
-        classes=CLASSES,
-        delay_buckets=[label for label, _, _ in DELAY_BUCKETS],
-        revision_buckets=[label for label, _, _ in REVISION_BUCKETS],
+        breakdowns=_breakdowns(stats),
         feed=request.args.get("feed"),
         since=request.args.get("since", ""),
         links=st.links,
     )
+
+
+def _breakdowns(stats: Stats) -> list[tuple[str, str, list[str], list[dict[str, int]]]]:
+    """The page's distribution tables: (heading, first column, row labels,
+    one {label: count} per column, all feeds first)."""
+    columns = [stats.total, *stats.feeds]
+    return [
+        (
+            "Change classes",
+            "Class",
+            list(CLASSES),
+            [{name: f.classes.get(name, 0) for name in CLASSES} for f in columns],
+        ),
+        (
+            "Time to first revision",
+            "After",
+            [label for label, _, _ in DELAY_BUCKETS],
+            [f.delay_distribution() for f in columns],
+        ),
+        (
+            "Revisions per article",
+            "Revisions",
+            [label for label, _, _ in REVISION_BUCKETS],
+            [f.revisions_per_article() for f in columns],
+        ),
+    ]
 
 
 @bp.get("/stats/charts/<name>.svg")
