@@ -184,10 +184,17 @@ def worker(settings: Settings) -> None:
 
 @main.command()
 @click.option("--feed", "feed_name", metavar="NAME", help="Poll only this feed's sources.")
+@click.option(
+    "--due",
+    "due_only",
+    is_flag=True,
+    help="Only what is due (for cron): sources and article pages whose time has come.",
+)
 @config_option
-def poll(settings: Settings, feed_name: str | None) -> None:
-    """Poll every source once, and check the article pages that are due,
-    now, and exit (status 1 if a source failed)."""
+def poll(settings: Settings, feed_name: str | None, due_only: bool) -> None:
+    """Look at everything now: poll every source, check (conditionally) the
+    page of every article in them and every page that is due, and exit
+    (status 1 if a source failed). With --due, only what is due."""
     from feedsvc.leases import worker_id
     from feedsvc.update import Updater, utcnow
 
@@ -196,7 +203,9 @@ def poll(settings: Settings, feed_name: str | None) -> None:
     with opened(settings) as store:
         store.sync_sources(settings.feeds, utcnow())
         updater = Updater(settings, store)
-        total = len([s for s in store.list_sources(feed_name) if s.active and not s.gone])
+        total = len(
+            store.list_candidate_sources(utcnow(), limit=100_000, feed=feed_name, due_only=due_only)
+        )
         show = sys.stderr.isatty()
         if show:  # the bar stands for the per-poll lines; failures still print
             logging.getLogger("feedsvc.update").setLevel(logging.WARNING)
@@ -204,11 +213,24 @@ def poll(settings: Settings, feed_name: str | None) -> None:
             length=total, label="polling", file=sys.stderr, hidden=not show
         ) as bar:
             outcomes = updater.poll(
-                worker_id(), feed=feed_name, due_only=False, progress=lambda _o: bar.update(1)
+                worker_id(),
+                feed=feed_name,
+                due_only=due_only,
+                everything=not due_only,
+                progress=lambda _o: bar.update(1),
             )
-        # Article pages due for a check (developing stories, articles that
-        # left their feed), so that running `poll` from cron follows them too.
-        checks = updater.check_articles(worker_id(), feed=feed_name)
+        # The pages that are due; and, looking at everything, every page of
+        # a feed that answered 304 (one whose document changed had its
+        # pages checked by its poll).
+        page_feeds = {f.name for f in settings.feeds if f.fetch_articles}
+        unchanged = [
+            o.source_id
+            for o in outcomes
+            if o.not_modified and o.feed in page_feeds and not due_only
+        ]
+        checks = updater.check_articles(
+            worker_id(), feed=feed_name, limit=100_000, in_sources=unchanged
+        )
         if settings.service.hub:
             # Best effort: a failing hub is recorded and retried by the
             # worker; it never turns a good poll into an error.
@@ -295,12 +317,14 @@ def _article_state(row: ArticleRow) -> str:
     if row.status == "moved":
         return "page moved to another article: no longer checked"
     if row.status == "stopped":
-        return "left its feed; re-checks ended"
+        return "left its feed; checks ended (past the recheck ladder)"
     state = "developing story" if row.developing else "not developing"
     if row.status == "dropped":
-        state += "; left its feed, re-checked on the ladder"
+        state += "; left its feed, checked on the ladder"
     if when:
         state += f"; page checked next at {when}"
+    elif row.url and row.status == "active":
+        state += "; no checks of its own (past the recheck ladder, or the feed's text)"
     return state
 
 

@@ -92,16 +92,18 @@ def _regex_list(value: object) -> tuple[re.Pattern[str], ...]:
     return tuple(patterns)
 
 
-def _interval_ladder(value: object) -> tuple[tuple[float, float], ...]:
-    """[["6h", "15m"], ["1d", "1h"], ["7d", "1d"]]: until AGE since the last
-    change, re-check every EVERY; past the last rung, stop."""
+def _interval_ladder(value: object) -> tuple[tuple[float, float | None], ...]:
+    """[["6h", "interval"], ["2d", "1h"], ["30d", "1d"]]: until AGE since the
+    last change, check every EVERY ("interval": the feed's poll interval);
+    past the last rung, stop."""
     if not isinstance(value, list):
         raise ValueError(f"expected a list of [age, every] pairs, got {value!r}")
-    rungs = []
+    rungs: list[tuple[float, float | None]] = []
     for pair in value:
         if not isinstance(pair, list) or len(pair) != 2:
             raise ValueError(f"expected [age, every], got {pair!r}")
-        rungs.append((parse_interval(pair[0]), parse_interval(pair[1])))
+        every = None if pair[1] == "interval" else parse_interval(pair[1])
+        rungs.append((parse_interval(pair[0]), every))
     if [a for a, _ in rungs] != sorted(a for a, _ in rungs):
         raise ValueError("rungs must be in order of increasing age")
     return tuple(rungs)
@@ -144,14 +146,16 @@ SETTINGS: tuple[Setting, ...] = (
         "scheduler",
         "developing_interval",
         120.0,
-        "How often an article carrying a developing marker is re-checked at first.",
+        "How often an article page carrying a developing marker is checked at first "
+        "(never less often than its feed is polled, whatever this says).",
         parse_interval,
     ),
     Setting(
         "scheduler",
         "developing_window",
         172800.0,
-        "A developing article returns to the normal interval this long after its last change.",
+        "A developing article's page returns to the recheck ladder alone this long after "
+        "its last change.",
         parse_interval,
     ),
     Setting(
@@ -164,8 +168,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "scheduler",
         "recheck",
-        ((21600.0, 900.0), (86400.0, 3600.0), (604800.0, 86400.0)),
-        "Ladder for re-checking articles that left their feed: [[age, every], ...].",
+        ((21600.0, None), (172800.0, 3600.0), (604800.0, 21600.0), (2592000.0, 86400.0)),
+        "Ladder every article page is checked on, in its feed or not: [[age, every], ...]: "
+        'until AGE since its last change, every EVERY ("interval": the feed\'s interval); '
+        "past the last rung, no more checks (a page source stays on the last rung).",
         _interval_ladder,
     ),
     Setting(
@@ -279,7 +285,7 @@ class SchedulerSettings:
     developing_interval: float
     developing_window: float
     developing_markers: tuple[str, ...]
-    recheck: tuple[tuple[float, float], ...]
+    recheck: tuple[tuple[float, float | None], ...]
     tick: float
     concurrency: int
     per_host: int
@@ -529,7 +535,10 @@ def _show_default(setting: Setting) -> str:
     if setting.convert is parse_interval:
         return f"`{_human_interval(value)}`"
     if setting.name == "recheck":
-        rungs = ", ".join(f'["{_human_interval(a)}", "{_human_interval(e)}"]' for a, e in value)
+        rungs = ", ".join(
+            f'["{_human_interval(a)}", "{"interval" if e is None else _human_interval(e)}"]'
+            for a, e in value
+        )
         return f"`[{rungs}]`"
     if isinstance(value, bool):
         return f"`{str(value).lower()}`"

@@ -114,6 +114,7 @@ class ArticleForUpdate:
     check_last_modified: str | None = None
     check_failures: int = 0
     status: str = "active"  # active, dropped (left its feed), stopped, gone, moved
+    entry_sha256: str | None = None  # its feed entry's fingerprint when last seen
 
 
 @dataclass(frozen=True)
@@ -180,6 +181,7 @@ class ArticleIntent:
     # None: not checked.
     based_on: int | None = None
     check: CheckIntent | None = None
+    entry_sha256: str | None = None  # the entry's fingerprint in this poll (None: keep)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
-from feedsvc import charset, local
+from feedsvc import charset, local, schedule
 from feedsvc.config import FeedSettings, Settings
 from feedsvc.errors import FeedsvcError, FetchError, ParseError
 from feedsvc.extract import EXTRACTOR, extract_article
@@ -46,7 +46,13 @@ from feedsvc.revisions import (
     normalise_title,
     word_count,
 )
-from feedsvc.schedule import article_check_delay, developing_source_delay, next_poll
+from feedsvc.schedule import (
+    PageHistory,
+    PageRules,
+    developing_source_delay,
+    entry_fingerprint,
+    next_poll,
+)
 from feedsvc.storage import LeaseLost, UpdaterStore, WriteConflict
 from feedsvc.text import flatten_deep, html_to_text, sanitize_html, text_to_html
 
@@ -105,6 +111,8 @@ class Found:
     shared: Evidence | None = None
     pages: dict[str, Page] = field(default_factory=dict)  # entries that are article pages
     follow_links: bool = False  # fetch_articles: version each entry's linked page
+    # `feedsvc poll`: look at every entry's page now, changed in the feed or not.
+    everything: bool = False
 
 
 class Updater:
@@ -148,6 +156,7 @@ class Updater:
         *,
         feed: str | None = None,
         due_only: bool = True,
+        everything: bool = False,
         limit: int = 1000,
         progress: Callable[[PollOutcome], None] | None = None,
     ) -> list[PollOutcome]:
@@ -155,7 +164,9 @@ class Updater:
         Each is claimed just before its poll, so a lease never runs down
         while the source waits in a queue, and a worker takes only what it
         can poll now. Returns one outcome per source polled (at most
-        `limit`); sources another process holds are skipped."""
+        `limit`); sources another process holds are skipped. `everything`
+        (`feedsvc poll`): a feed that changed has the page of every entry
+        checked, not only of those new or changed in it."""
         now = self.clock()
         dead = [o for o in self.store.list_lease_owners(now) if dead_here(o)]
         if dead:
@@ -170,7 +181,7 @@ class Updater:
                 owner,
             )
             threads = max(1, min(self.settings.scheduler.concurrency, limit))
-        return _Run(self, owner, claims, limit, progress).run(threads)
+        return _Run(self, owner, claims, limit, progress, everything=everything).run(threads)
 
     def _lease_until(self) -> datetime:
         return self.clock() + timedelta(seconds=self.settings.scheduler.lease)
@@ -201,7 +212,7 @@ class Updater:
 
     # -- one source ----------------------------------------------------------
 
-    def poll_source(self, source: SourceForUpdate) -> PollOutcome:
+    def poll_source(self, source: SourceForUpdate, *, everything: bool = False) -> PollOutcome:
         """Poll one claimed source. Whatever goes wrong harms only this
         source: it is recorded, backed off and reported, never raised."""
         try:
@@ -210,7 +221,7 @@ class Updater:
             self.store.release_source(source)
             return PollOutcome(source.id, source.feed, source.locator, error="feed not configured")
         try:
-            outcome = self._poll(source, feed)
+            outcome = self._poll(source, feed, everything=everything)
         except LeaseLost as exc:
             outcome = PollOutcome(source.id, source.feed, source.locator, error=str(exc))
         except WriteConflict as exc:
@@ -244,17 +255,20 @@ class Updater:
             self.store.fail_poll(source, now, message, when, gone=gone)
         return PollOutcome(source.id, source.feed, source.locator, error=message)
 
-    def _poll(self, source: SourceForUpdate, feed: FeedSettings) -> PollOutcome:
+    def _poll(
+        self, source: SourceForUpdate, feed: FeedSettings, *, everything: bool = False
+    ) -> PollOutcome:
         result: FetchResult | None = None
         if is_url(source.url):
             result = self.fetcher.get(
                 source.url, etag=source.etag, last_modified=source.last_modified
             )
             if result.not_modified:
-                return self._finish(source, feed, [], result, not_modified=True)
+                unchanged = self._unchanged_page_source(source, feed, result)
+                return self._finish(source, feed, unchanged, result, not_modified=True)
             found = self._read_response(source, feed, result)
             if feed.fetch_articles and not found.pages:
-                found = replace(found, follow_links=True)
+                found = replace(found, follow_links=True, everything=everything)
         else:
             data, evidence = local.read_path(
                 Path(source.url), self.settings.fetch.max_bytes, self.settings.base_dir
@@ -279,6 +293,19 @@ class Updater:
             return Found(data, {}, page.evidence, pages={key: page})
         raise ParseError(f"{result.url}: neither a feed nor a web page ({result.content_type})")
 
+    def _unchanged_page_source(
+        self, source: SourceForUpdate, feed: FeedSettings, result: FetchResult
+    ) -> list[ArticleIntent]:
+        """A source that answered 304: if it is an article page, the check
+        that found nothing new (it climbs its ladder); nothing for a feed."""
+        article = self.store.get_articles_for_update(source.feed, [source.locator]).get(
+            source.locator
+        )
+        if article is None:
+            return []
+        check = self._after_check(article, None, result, feed, page_source=True)
+        return [ArticleIntent(article.key, article.url, None, None, check=check)]
+
     def _finish(
         self,
         source: SourceForUpdate,
@@ -290,9 +317,14 @@ class Updater:
         notes: Sequence[str] = (),
     ) -> PollOutcome:
         now = self.clock()
-        when = next_poll(now, self.settings.feed_interval(feed), key=source.locator)
-        if not feed.fetch_articles:
-            when = min(when, self._developing_poll(source, feed, intents, now) or when)
+        page_next = _page_source_next(source, intents)
+        if page_next is not None:
+            # A page source: its polls are its page's checks, on the ladder.
+            when = page_next
+        else:
+            when = next_poll(now, self.settings.feed_interval(feed), key=source.locator)
+            if not feed.fetch_articles:
+                when = min(when, self._developing_poll(source, feed, intents, now) or when)
         # Kept as the source's last_error with no failure counted: the poll
         # worked, but /healthz and the log should say what it left out.
         warning = "; ".join(notes) or None
@@ -406,9 +438,12 @@ class Updater:
     def _intent(
         self, entry: EntryData, article: ArticleForUpdate | None, feed: FeedSettings, found: Found
     ) -> ArticleIntent | None:
+        fingerprint = entry_fingerprint(entry)
         if found.follow_links and entry.url:
-            return self._linked_page_intent(entry, article, feed, found)
-        return self._entry_intent(entry, article, feed, found)
+            intent = self._linked_page_intent(entry, article, feed, found, fingerprint)
+        else:
+            intent = self._entry_intent(entry, article, feed, found)
+        return replace(intent, entry_sha256=fingerprint) if intent is not None else None
 
     def _entry_intent(
         self, entry: EntryData, article: ArticleForUpdate | None, feed: FeedSettings, found: Found
@@ -419,24 +454,33 @@ class Updater:
         version = self.decide_entry(entry, article, feed, evidence, suspect=suspect)
         if article is None and version is None:
             return None
-        check = self._after_check(article, version, page.result, feed) if page else None
+        check = None
+        if page is not None:  # a page source
+            check = self._after_check(article, version, page.result, feed, page_source=True)
         return ArticleIntent(entry.key, entry.url, entry.published, version, check=check)
 
     def _linked_page_intent(
-        self, entry: EntryData, article: ArticleForUpdate | None, feed: FeedSettings, found: Found
+        self,
+        entry: EntryData,
+        article: ArticleForUpdate | None,
+        feed: FeedSettings,
+        found: Found,
+        fingerprint: str,
     ) -> ArticleIntent | None:
         """fetch_articles: the entry's page, extracted, is the article's text;
-        the feed's title and dates still count. A page that failed harms
-        only its own article; a new article whose page fails waits for the
-        next poll."""
+        the feed's title and dates still count. The page is fetched now if
+        the entry is new or changed in the feed (else it waits for its own
+        check, on its ladder). A page that failed harms only its own
+        article; a new article whose page fails waits for the next poll."""
         assert entry.url is not None
         seen = ArticleIntent(entry.key, entry.url, entry.published, None)
-        now = self.clock()
-        if article is not None and (
-            article.status in ("gone", "moved")
-            or (article.next_check_at is not None and article.next_check_at > now)
+        if article is not None and not schedule.check_with_feed(
+            status=article.status,
+            stored_entry=article.entry_sha256,
+            entry=fingerprint,
+            everything=found.everything,
         ):
-            return seen  # gone for good, or checked on its own (developing) schedule
+            return seen
         try:
             page = self._read_page(
                 entry.url,
@@ -517,6 +561,17 @@ class Updater:
             normalise(raw, feed.ignore), latest_text, self.settings.fetch.min_words
         )
 
+    def page_rules(self, feed: FeedSettings) -> PageRules:
+        """The settings that decide the checks of this feed's pages."""
+        sched = self.settings.scheduler
+        return PageRules(
+            interval=self.settings.feed_interval(feed),
+            ladder=sched.recheck,
+            developing_interval=sched.developing_interval,
+            developing_window=sched.developing_window,
+            max_backoff=sched.max_backoff,
+        )
+
     def _after_check(
         self,
         article: ArticleForUpdate | None,
@@ -525,45 +580,36 @@ class Updater:
         feed: FeedSettings,
         *,
         in_feed: bool = True,
+        page_source: bool = False,
     ) -> CheckIntent:
-        """An article page's polling state after a successful fetch: fast
-        while developing, backing off while unchanged; the ladder once it
-        has left its feed; nothing of its own otherwise."""
+        """An article page's checks after a successful fetch, as the
+        schedule decides: on the ladder by the age of its last change (back
+        to the bottom after a change), sooner while developing. Past the
+        ladder's end an article that left its feed is `stopped`."""
         now = self.clock()
         changed = version is not None and not version.suspect
-        if changed or article is None:
-            developing = bool(version and version.developing and not version.suspect)
-            last_change, unchanged = now, 0
-        else:
-            developing = article.developing
-            last_change = article.updated_at or now
-            unchanged = article.unchanged_checks + 1
-        sched = self.settings.scheduler
-        delay = article_check_delay(
-            developing=developing,
-            since_change=(now - last_change).total_seconds(),
-            unchanged_checks=unchanged,
-            in_feed=in_feed,
-            interval=self.settings.feed_interval(feed),
-            developing_interval=sched.developing_interval,
-            developing_window=sched.developing_window,
-            ladder=sched.recheck,
+        decision = schedule.after_check(
+            page_history(article, now, page_source=page_source) if article else None,
+            self.page_rules(feed),
+            now,
+            changed=changed,
+            developing=changed and version is not None and version.developing,
         )
         keep = result.not_modified and article is not None
         return CheckIntent(
-            next_check_at=now + timedelta(seconds=delay) if delay is not None else None,
-            unchanged_checks=unchanged,
+            next_check_at=decision.at,
+            unchanged_checks=decision.unchanged_checks,
             etag=result.etag or (article.check_etag if keep and article else None),
             last_modified=result.last_modified
             or (article.check_last_modified if keep and article else None),
-            status="stopped" if delay is None and not in_feed else None,
+            status="stopped" if decision.at is None and not in_feed else None,
         )
 
     def _failed_check(
         self, article: ArticleForUpdate, feed: FeedSettings, exc: FeedsvcError
     ) -> CheckIntent:
         """A page that failed: 404 or 410 ends the article's checks with an
-        event in its history; other errors back off."""
+        event in its history; other errors back off, this page alone."""
         now = self.clock()
         status = exc.status if isinstance(exc, FetchError) else None
         if status in (404, 410) or (isinstance(exc, FetchError) and exc.gone):
@@ -573,44 +619,53 @@ class Updater:
                 status="gone",
                 event=("gone", str(exc)),
             )
-        failures = article.check_failures + 1
-        retry_after = exc.retry_after if isinstance(exc, FetchError) else None
-        when = next_poll(
+        decision = schedule.after_failure(
+            page_history(article, now),
+            self.page_rules(feed),
             now,
-            self.settings.feed_interval(feed),
             key=article.id,
-            failures=failures,
-            retry_after=retry_after,
-            max_backoff=self.settings.scheduler.max_backoff,
+            retry_after=exc.retry_after if isinstance(exc, FetchError) else None,
         )
         return CheckIntent(
-            next_check_at=when,
-            unchanged_checks=article.unchanged_checks,
+            next_check_at=decision.at,
+            unchanged_checks=decision.unchanged_checks,
             etag=article.check_etag,
             last_modified=article.check_last_modified,
-            failures=failures,
+            failures=decision.failures,
             error=str(exc),
         )
 
     def check_articles(
-        self, owner: str, *, limit: int = 100, feed: str | None = None
+        self,
+        owner: str,
+        *,
+        limit: int = 100,
+        feed: str | None = None,
+        in_sources: Sequence[int] = (),
     ) -> list[PollOutcome]:
-        """Check the pages of due articles (developing stories, articles that
-        left their feed), each claimed just before its fetch."""
+        """Check the pages that are due, each claimed just before its fetch.
+        With `in_sources` (`feedsvc poll`: look at everything now), also
+        every page those sources still list, due or not: a feed that
+        answered 304 says nothing of edits to its articles' pages."""
         now = self.clock()
-        candidates = self.store.list_candidate_articles(now, limit=limit, feed=feed)
+        candidates = self.store.list_candidate_articles(
+            now, limit=limit, feed=feed, in_sources=in_sources
+        )
+        due_only = not in_sources
         outcomes = []
         workers = max(1, min(self.settings.scheduler.concurrency, len(candidates)))
         with ThreadPoolExecutor(workers, thread_name_prefix="check") as pool:
-            for outcome in pool.map(lambda aid: self._claim_and_check(aid, owner), candidates):
+            for outcome in pool.map(
+                lambda aid: self._claim_and_check(aid, owner, due_only), candidates
+            ):
                 if outcome is not None:
                     outcomes.append(outcome)
         return outcomes
 
-    def _claim_and_check(self, aid: str, owner: str) -> PollOutcome | None:
+    def _claim_and_check(self, aid: str, owner: str, due_only: bool = True) -> PollOutcome | None:
         now = self.clock()
         lease_until = now + timedelta(seconds=self.settings.scheduler.lease)
-        claim = self.store.claim_article(aid, now, owner, lease_until)
+        claim = self.store.claim_article(aid, now, owner, lease_until, due_only=due_only)
         return self.check_article(claim) if claim is not None else None
 
     def check_article(self, claim: ArticleForCheck) -> PollOutcome:
@@ -679,7 +734,11 @@ class Updater:
                 entry = replace(entry, title=a.latest.title)  # the feed's title stands
             version = self.decide_entry(entry, a, feed, page.evidence, suspect=page.suspect)
         in_feed = claim.status == "active"
-        return version, self._after_check(a, version, page.result, feed, in_feed=in_feed)
+        page_source = claim.is_page_source
+        check = self._after_check(
+            a, version, page.result, feed, in_feed=in_feed, page_source=page_source
+        )
+        return version, check
 
     def decide_entry(
         self,
@@ -785,8 +844,11 @@ class _Run:
         claim: Callable[[], SourceForUpdate | None],
         limit: int,
         progress: Callable[[PollOutcome], None] | None,
+        *,
+        everything: bool = False,
     ) -> None:
         self.updater = updater
+        self.everything = everything
         self.owner = owner
         self.claim = claim
         self.budget = limit
@@ -822,7 +884,7 @@ class _Run:
             with self.lock:
                 self.in_flight.add(source.id)
             try:
-                outcome = self.updater.poll_source(source)
+                outcome = self.updater.poll_source(source, everything=self.everything)
             finally:
                 with self.lock:
                     self.in_flight.discard(source.id)
@@ -830,6 +892,29 @@ class _Run:
                 self.outcomes.append(outcome)
                 if self.progress:
                     self.progress(outcome)
+
+
+def page_history(
+    article: ArticleForUpdate, now: datetime, *, page_source: bool = False
+) -> PageHistory:
+    """What the schedule needs to know of a stored article's page."""
+    return PageHistory(
+        last_change=article.updated_at or now,
+        developing=article.developing,
+        unchanged_checks=article.unchanged_checks,
+        failures=article.check_failures,
+        page_source=page_source,
+    )
+
+
+def _page_source_next(source: SourceForUpdate, intents: Sequence[ArticleIntent]) -> datetime | None:
+    """A page source's page is checked by polling the source: its next
+    check (the page's ladder) is the source's next poll, so the two fall
+    together and a tick's poll moves both. None for any other source."""
+    for intent in intents:
+        if intent.key == source.locator and intent.check is not None:
+            return intent.check.next_check_at
+    return None
 
 
 def reread(evidence: Evidence, key: str) -> EntryData | None:

@@ -9,6 +9,7 @@ clock is a FakeClock moved by hand; nothing sleeps.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -185,14 +186,35 @@ def test_an_unchanged_page_is_fetched_conditionally_and_makes_no_version(
     site.publish("/eastgate", page("ghost/v1.html"))
     _, store, updater = world()
     updater.poll("w", due_only=False)
-    clock.advance(900)
-    site.items.append(("Another story", "/other"))  # the feed changes, this page does not
-    site.publish("/other", page("newspaper/v1.html"))
-    outcomes = updater.poll("w", due_only=False)
-    assert [(o.new_articles, o.new_versions) for o in outcomes] == [(1, 1)]
+    aid = store.find_article(site.url("/eastgate")).id
+    clock.now = next_check(store, aid)
+    assert [(o.new_versions, o.not_modified) for o in updater.check_articles("w")] == [(0, True)]
     eastgate = [h for h in site.hits if h[0] == "/eastgate"]
     assert len(eastgate) == 2 and eastgate[1][1] is not None  # If-None-Match sent: 304
-    assert len(store.get_versions(store.find_article(site.url("/eastgate")).id)) == 1
+    assert len(store.get_versions(aid)) == 1
+
+
+def test_a_feed_poll_checks_at_once_only_the_pages_of_new_or_changed_entries(
+    site: Site, world: Any, clock: Any
+) -> None:
+    site.items = [("Library to close", "/eastgate")]
+    site.publish("/eastgate", page("ghost/v1.html"))
+    _, _, updater = world()
+    updater.poll("w", due_only=False)
+    clock.advance(300)
+
+    # A new entry: its page is fetched; the unchanged entry's page waits.
+    site.items.append(("Harwick derailment", "/harwick"))
+    site.publish("/harwick", page("newspaper/v4.html"))
+    assert [(o.new_articles, o.new_versions) for o in updater.poll("w", due_only=False)] == [(1, 1)]
+    assert site.hits_of("/eastgate") == 1
+
+    # The site retitles the entry in its feed: the page is checked at once.
+    clock.advance(300)
+    site.items[0] = ("Library to close at the end of the year", "/eastgate")
+    updater.poll("w", due_only=False)
+    assert site.hits_of("/eastgate") == 2
+    assert site.hits_of("/harwick") == 1
 
 
 def test_an_unchanged_feed_costs_one_304_and_no_page_fetches(
@@ -260,34 +282,38 @@ def test_a_developing_story_is_polled_fast_backs_off_and_returns_to_the_interval
     assert next_check(store, aid) == clock() + timedelta(minutes=2)
     assert "developing" in {t.term for t in atom(settings, store).entries[0].tags}
 
-    # The marker goes: no schedule of its own, the feed's interval covers it.
+    # The marker goes: back to the bottom of the ladder, the feed's pace.
     site.publish("/harwick", page("newspaper/v4.html"))
     clock.now = next_check(store, aid)
     assert [o.new_versions for o in updater.check_articles("w")] == [1]
-    assert next_check(store, aid) is None
+    assert next_check(store, aid) == clock() + timedelta(minutes=15)
     assert not store.get_article(aid).developing
     assert {t.term for t in atom(settings, store).entries[0].tags} == {"updated"}
     assert updater.check_articles("w") == []
 
 
-def test_a_developing_story_stops_polling_fast_after_the_window(
+def test_a_developing_story_returns_to_the_ladder_after_the_window(
     site: Site, world: Any, clock: Any
 ) -> None:
     site.items = [("Harwick", "/harwick")]
     site.publish("/harwick", page("newspaper/v1.html"))
-    _, store, updater = world(developing_window="20m")
+    _, store, updater = world(developing_window="1h")
     updater.poll("w", due_only=False)
     aid = store.find_article(site.url("/harwick")).id
     t0 = store.get_article(aid).updated_at
-    checks = []
-    while (when := next_check(store, aid)) is not None:
+    checks = []  # minutes after the change
+    while (when := next_check(store, aid)) is not None and when - t0 < timedelta(hours=8):
         clock.now = when
         updater.check_articles("w")
         checks.append((when - t0).total_seconds() / 60)
-    # 2m, then gaps of 4m, 8m, 15m (capped by the interval); the check at
-    # 29m is past the 20m window since the last change, so it is the last.
-    assert checks == [2, 6, 14, 29]
-    assert store.get_article(aid).developing  # still marked; just not polled fast
+    # 2m, then gaps of 4m, 8m, 15m (capped by the feed's interval) ...
+    assert checks[:4] == [2, 6, 14, 29]
+    # ... and once the window has passed, the ladder alone: the feed's
+    # interval to 6h after the change, then hourly.
+    gaps = [b - a for a, b in pairwise(checks)]
+    assert set(gaps[3:]) == {15, 60}
+    assert all(b - a == 60 for a, b in pairwise(checks) if a >= 6 * 60)
+    assert store.get_article(aid).developing  # still marked; just not checked fast
 
 
 def test_a_paywall_fragment_is_confirmed_then_kept_out_of_the_feed(
@@ -347,39 +373,36 @@ def test_a_small_real_edit_passes_the_guard(site: Site, world: Any, clock: Any) 
     assert (v2.suspect, v2.words_added, v2.words_removed) == (False, 1, 1)
 
 
-def test_an_article_that_left_its_feed_climbs_the_recheck_ladder_then_stops(
+def test_an_article_that_left_its_feed_is_checked_at_once_then_climbs_the_ladder(
     site: Site, world: Any, clock: Any
 ) -> None:
     site.items = [("Eastgate", "/eastgate")]
     site.publish("/eastgate", page("ghost/v1.html"))
-    _, store, updater = world()
+    # A ladder of one's own: the feed's interval for 2h, every 6h to 2 days.
+    _, store, updater = world(recheck=[["2h", "interval"], ["2d", "6h"]])
     t0 = clock()
     updater.poll("w", due_only=False)
     aid = store.find_article(site.url("/eastgate")).id
-    assert next_check(store, aid) is None  # in its feed: the feed's polls cover it
+    assert next_check(store, aid) == t0 + timedelta(minutes=15)  # in its feed: the ladder
 
     site.items = []  # it drops out of the feed
-    clock.advance(900)
+    clock.advance(300)
     updater.poll("w", due_only=False)
     assert store.get_article(aid).status == "dropped"
-    assert next_check(store, aid) == clock()
+    assert next_check(store, aid) == clock()  # leaving the feed is news: checked now
 
-    steps = []  # (age of the last change at a check, gap to the next check)
+    checks = []  # (age of the last change at a check, gap to the next check)
     while (when := next_check(store, aid)) is not None:
         clock.now = when
         updater.check_articles("w")
         after = next_check(store, aid)
-        steps.append((clock() - t0, after - clock() if after else None))
+        checks.append((clock() - t0, after - clock() if after else None))
 
-    # The default ladder: every 15m until 6h after the last change, hourly
-    # to a day, daily to a week, then no more.
-    hour, day = timedelta(hours=1), timedelta(days=1)
-    for age, gap in steps[:-1]:
-        want = timedelta(minutes=15) if age < 6 * hour else hour if age < day else day
-        assert gap == want, age
-    assert {gap for _, gap in steps[:-1]} == {timedelta(minutes=15), hour, day}
-    last_age, last_gap = steps[-1]
-    assert last_gap is None and last_age >= 7 * day
+    hours = timedelta(hours=1)
+    for age, gap in checks[:-1]:
+        assert gap == (timedelta(minutes=15) if age < 2 * hours else 6 * hours), age
+    last_age, last_gap = checks[-1]
+    assert last_gap is None and last_age >= 48 * hours
     assert store.get_article(aid).status == "stopped"
     assert [v.number for v in store.get_versions(aid)] == [1]
 

@@ -64,11 +64,16 @@ class UpdaterStore(Protocol):
     def release_source(self, source: SourceForUpdate) -> None: ...
 
     def list_candidate_articles(
-        self, now: datetime, *, limit: int = 50, feed: str | None = None
+        self,
+        now: datetime,
+        *,
+        limit: int = 50,
+        feed: str | None = None,
+        in_sources: Sequence[int] = (),
     ) -> list[str]: ...
 
     def claim_article(
-        self, aid: str, now: datetime, owner: str, lease_until: datetime
+        self, aid: str, now: datetime, owner: str, lease_until: datetime, *, due_only: bool = True
     ) -> ArticleForCheck | None: ...
 
     def release_article(self, aid: str, owner: str) -> None: ...

@@ -207,22 +207,42 @@ class QueueStore(StoreBase):
         with self._write() as conn:
             release_lease(conn, sources, source.id, source.lease_owner)
 
-    def _checkable(self, now: datetime) -> Any:
+    def _checkable(self, now: datetime, *, due_only: bool = True) -> Any:
         free = or_(articles.c.lease_until.is_(None), articles.c.lease_until < now)
-        return and_(
-            articles.c.next_check_at.is_not(None),
-            articles.c.next_check_at <= now,
+        where = and_(
             articles.c.status.in_(("active", "dropped")),
             articles.c.url.is_not(None),
             free,
         )
+        if due_only:
+            where = and_(
+                where, articles.c.next_check_at.is_not(None), articles.c.next_check_at <= now
+            )
+        return where
 
     def list_candidate_articles(
-        self, now: datetime, *, limit: int = 50, feed: str | None = None
+        self,
+        now: datetime,
+        *,
+        limit: int = 50,
+        feed: str | None = None,
+        in_sources: Sequence[int] = (),
     ) -> list[str]:
         """Ids of articles whose page is due for a check, most overdue first
-        (only those of active sources: a removed feed's articles rest)."""
-        where = and_(self._checkable(now), sources.c.active.is_(True), sources.c.gone.is_(False))
+        (only those of active sources: a removed feed's articles rest),
+        and every article still listed by one of `in_sources` whether due
+        or not (`feedsvc poll`: look at everything now), page sources
+        aside (their poll was their check)."""
+        where = self._checkable(now)
+        if in_sources:
+            listed = and_(
+                self._checkable(now, due_only=False),
+                articles.c.status == "active",
+                articles.c.source_id.in_(list(in_sources)),
+                articles.c.key != sources.c.locator,
+            )
+            where = or_(where, listed)
+        where = and_(where, sources.c.active.is_(True), sources.c.gone.is_(False))
         if feed is not None:
             where = and_(where, articles.c.feed == feed)
         with self.engine.connect() as conn:
@@ -237,15 +257,16 @@ class QueueStore(StoreBase):
             )
 
     def claim_article(
-        self, aid: str, now: datetime, owner: str, lease_until: datetime
+        self, aid: str, now: datetime, owner: str, lease_until: datetime, *, due_only: bool = True
     ) -> ArticleForCheck | None:
-        """Claim one due article for a page check, the way sources are
-        claimed (_claim_next); None if another worker has it."""
+        """Claim one due article (or, not `due_only`, any checkable one) for
+        a page check, the way sources are claimed (_claim_next); None if
+        another worker has it."""
         with self._write() as conn:
             claimed = self._claim_next(
                 conn,
                 articles,
-                and_(articles.c.id == aid, self._checkable(now)),
+                and_(articles.c.id == aid, self._checkable(now, due_only=due_only)),
                 articles.c.next_check_at,
                 owner,
                 lease_until,

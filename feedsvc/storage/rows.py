@@ -124,6 +124,7 @@ def load_for_update(conn: Connection, ids: Sequence[str]) -> dict[str, ArticleFo
             articles.c.check_last_modified,
             articles.c.check_failures,
             articles.c.status,
+            articles.c.entry_sha256,
         )
         .join(
             articles,
@@ -156,6 +157,7 @@ def load_for_update(conn: Connection, ids: Sequence[str]) -> dict[str, ArticleFo
             check_last_modified=v.check_last_modified,
             check_failures=v.check_failures,
             status=v.status,
+            entry_sha256=v.entry_sha256,
         )
         for v in rows
     }

@@ -102,6 +102,9 @@ articles = Table(
     Column("last_error", Text),
     Column("lease_owner", String(128)),
     Column("lease_until", UTCDateTime()),
+    # What its feed last said of it (schedule.entry_fingerprint): a feed
+    # poll checks the page at once when this changes.
+    Column("entry_sha256", String(64)),
     UniqueConstraint("feed", "key", name="uq_articles_feed_key"),
 )
 Index("ix_articles_feed_updated", articles.c.feed, articles.c.updated_at)

@@ -87,8 +87,8 @@ class WriteStore(StoreBase):
         their new versions and page-polling state, the source's new poll
         state. With `track_dropped` (a feed whose articles are pages), the
         source's articles missing from this poll are marked dropped and due
-        for a re-check now, which puts them on the re-check ladder; one that
-        comes back is active again. Returns (new articles, new versions).
+        for a check now (then on with their ladder); one that comes back is
+        active again. Returns (new articles, new versions).
         Raises LeaseLost, writing nothing, when another worker owns the
         source now."""
         new_articles = new_versions = 0
@@ -124,7 +124,11 @@ class WriteStore(StoreBase):
                     select(articles.c.id, articles.c.latest_version).where(articles.c.id.in_(chunk))
                 ):
                     existing[r.id] = r
-            seen_rows = [{"aid": aid, "url": i.url} for aid, i in by_id.items() if aid in existing]
+            seen_rows = [
+                {"aid": aid, "url": i.url, "entry": i.entry_sha256}
+                for aid, i in by_id.items()
+                if aid in existing
+            ]
             if seen_rows:
                 conn.execute(
                     update(articles)
@@ -132,6 +136,7 @@ class WriteStore(StoreBase):
                     .values(
                         last_seen_at=now,
                         url=func.coalesce(bindparam("url"), articles.c.url),
+                        entry_sha256=func.coalesce(bindparam("entry"), articles.c.entry_sha256),
                         status=case(
                             # (no IN here: executemany cannot expand it)
                             (
@@ -163,6 +168,7 @@ class WriteStore(StoreBase):
                             status="active",
                             unchanged_checks=0,
                             check_failures=0,
+                            entry_sha256=intent.entry_sha256,
                         )
                     )
                     new_articles += 1
@@ -195,10 +201,9 @@ class WriteStore(StoreBase):
                     articles.c.last_seen_at < now,
                 )
             )
-            .values(
-                status="dropped",
-                next_check_at=func.coalesce(articles.c.next_check_at, now),
-            )
+            # Leaving the feed is news about the article (unpublished?
+            # moved?): its page is checked at once, then on its ladder.
+            .values(status="dropped", next_check_at=now)
         )
 
     def _set_check(self, conn: Connection, aid: str, check: CheckIntent, now: datetime) -> bool:
