@@ -104,7 +104,7 @@ class ArticleForUpdate:
     key: str
     latest: LatestVersion | None
     known_hashes: Mapping[str, int]  # sha256 -> first version number with it
-    # Article-page polling state (fetch_articles, developing, re-checks):
+    # Article-page checks (page sources, fetch_articles; schedule.py decides):
     url: str | None = None
     developing: bool = False
     updated_at: datetime | None = None  # when the latest published version was seen
@@ -119,8 +119,8 @@ class ArticleForUpdate:
 
 @dataclass(frozen=True)
 class ArticleForCheck:
-    """An article claimed for a re-check of its page (a developing story, or
-    one that has left its feed), leased like a source."""
+    """An article claimed for a check of its page (due on its schedule, or
+    listed by a feed that `feedsvc poll` looks at now), leased like a source."""
 
     feed: str
     source_id: int
