@@ -24,9 +24,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from feedsvc.diff import diff_texts
 from feedsvc.models import LatestVersion
 from feedsvc.revisions import content_hash, decide
+from feedsvc.textdiff import diff_texts
 
 # A vocabulary with a long tail: a few words ("the", "of") are very common,
 # which is what makes difflib's autojunk heuristic wrong on long texts.

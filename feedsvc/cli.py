@@ -332,7 +332,7 @@ def _echo_event(at: datetime, kind: str, detail: str | None) -> None:
     click.echo(f"{'-':>4}  {at:%Y-%m-%d %H:%M:%S}  {kind}: {detail or ''}")
 
 
-@main.command()
+@main.command("diff")
 @click.argument("article")
 @click.argument("from_version", required=False, type=int)
 @click.argument("to_version", required=False, type=int)
@@ -345,7 +345,7 @@ def _echo_event(at: datetime, kind: str, detail: str | None) -> None:
 )
 @click.option("--word", is_flag=True, help="Word diff even when not on a terminal.")
 @config_option
-def diff(
+def diff_command(
     settings: Settings,
     article: str,
     from_version: int | None,
@@ -356,7 +356,7 @@ def diff(
     """What changed in ARTICLE (its id or its URL) from FROM to TO (default:
     the last two versions). On a terminal a coloured word diff; piped, a
     unified diff with one line per paragraph."""
-    from feedsvc import diff as diffs
+    from feedsvc import textdiff
 
     with opened(settings) as store:
         row = store.find_article(article)
@@ -371,20 +371,20 @@ def diff(
     colour = color == "always" or (color == "auto" and sys.stdout.isatty())
     if not (colour or word):
         click.echo(
-            diffs.unified(
+            textdiff.unified(
                 old.title, old.text, new.title, new.text, f"version {from_n}", f"version {to_n}"
             ),
             nl=False,
         )
         return
-    d = diffs.diff_texts(old.title, old.text, new.title, new.text)
+    d = textdiff.diff_texts(old.title, old.text, new.title, new.text)
     header = (
         f"version {from_n} ({old.seen_at:%Y-%m-%d %H:%M} UTC) -> "
         f"version {to_n} ({new.seen_at:%Y-%m-%d %H:%M} UTC): "
         f"+{d.words_added} -{d.words_removed} words"
     )
     if colour:
-        lines = diffs.word_diff_lines(
+        lines = textdiff.word_diff_lines(
             d,
             deleted=lambda s: click.style(s, fg="red", strikethrough=True),
             inserted=lambda s: click.style(s, fg="green", underline=True),
@@ -394,7 +394,7 @@ def diff(
             click.echo(line, color=True)
     else:
         click.echo(header)
-        for line in diffs.word_diff_lines(d):
+        for line in textdiff.word_diff_lines(d):
             click.echo(line)
 
 

@@ -13,6 +13,7 @@ import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
@@ -20,7 +21,7 @@ from urllib.parse import SplitResult, urlsplit
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from feedsvc.errors import ConfigError
+from feedsvc.errors import ConfigError, NotFound
 
 DEFAULT_CONFIG = "config.toml"
 ENV_CONFIG = "FEEDSVC_CONFIG"
@@ -322,11 +323,18 @@ class Settings:
     path: Path | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
+    @cached_property
+    def feeds_by_name(self) -> Mapping[str, FeedSettings]:
+        return {feed.name: feed for feed in self.feeds}
+
     def feed(self, name: str) -> FeedSettings:
-        for feed in self.feeds:
-            if feed.name == name:
-                return feed
-        raise KeyError(name)
+        """The configured feed called `name`: the one lookup of a feed by
+        name (the web, the API and the updater ask here). NotFound (a 404
+        on the web) when there is none."""
+        feed = self.feeds_by_name.get(name)
+        if feed is None:
+            raise NotFound(f"no feed named {name!r}")
+        return feed
 
     @property
     def base_dir(self) -> Path | None:

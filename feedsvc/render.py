@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
@@ -18,9 +18,9 @@ from feedgen.feed import FeedEntry, FeedGenerator
 from lxml import etree
 
 from feedsvc import __version__, history
-from feedsvc.diff import TextDiff, diff_texts, paragraph_html, title_html
 from feedsvc.models import ArticleRow, EntryView, RevisionView, VersionRow
 from feedsvc.text import sanitize_html, web_url
+from feedsvc.textdiff import TextDiff, diff_texts, paragraph_html, title_html
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 TAG = "tag:feedsvc,2026:"  # RFC 4151; fixed forever, whatever base_url is
@@ -121,7 +121,7 @@ def _append_links(parent: Any, links: list[dict[str, str]], before: str) -> None
 
 
 @dataclass(frozen=True)
-class Page:
+class PageLinks:
     """Where a document sits in a paged feed (RFC 5005 section 3): `first`
     is the subscription document, `next` older entries, `previous` newer."""
 
@@ -137,22 +137,6 @@ class Page:
             for rel, href in rels
             if href is not None
         ]
-
-
-def cursor(view: EntryView) -> str:
-    """The keyset position of an entry in a feed's order, for page URLs:
-    its update time in microseconds since the epoch, then its id."""
-    at = view.article.updated_at.astimezone(UTC)
-    micros = (at - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
-    return f"{micros}-{view.article.id}"
-
-
-def parse_cursor(value: str) -> tuple[datetime, str]:
-    """The inverse of cursor(); ValueError on anything else."""
-    micros, sep, aid = value.partition("-")
-    if not sep or not micros.isdigit() or not aid.isalnum() or len(aid) > 32 or len(micros) > 18:
-        raise ValueError(f"{value!r} is not a page cursor")
-    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=int(micros)), aid
 
 
 def history_html(view: EntryView, links: Links) -> str:
@@ -256,7 +240,7 @@ def feed_atom(
     links: Links,
     *,
     updated: datetime | None = None,
-    page: Page | None = None,
+    page: PageLinks | None = None,
     hub: str | None = None,
     extra_links: Sequence[dict[str, str]] = (),
 ) -> bytes:

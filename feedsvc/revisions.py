@@ -9,9 +9,9 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from feedsvc.diff import diff_texts
 from feedsvc.models import LatestVersion
 from feedsvc.text import strip_controls
+from feedsvc.textdiff import diff_texts
 
 _SPACE = re.compile(r"\s+")
 _PUNCT = re.compile(r"[^\w\s]+")

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from feedsvc import charset, local, schedule
 from feedsvc.config import FeedSettings, Settings
-from feedsvc.errors import FeedsvcError, FetchError, ParseError
+from feedsvc.errors import FeedsvcError, FetchError, NotFound, ParseError
 from feedsvc.extract import EXTRACTOR, extract_article
 from feedsvc.fetch import Fetcher
 from feedsvc.leases import dead_here
@@ -217,7 +217,7 @@ class Updater:
         source: it is recorded, backed off and reported, never raised."""
         try:
             feed = self.settings.feed(source.feed)
-        except KeyError:
+        except NotFound:
             self.store.release_source(source)
             return PollOutcome(source.id, source.feed, source.locator, error="feed not configured")
         try:
@@ -675,7 +675,7 @@ class Updater:
         where = a.url or a.key
         try:
             feed = self.settings.feed(claim.feed)
-        except KeyError:
+        except NotFound:
             self.store.release_article(a.id, claim.lease_owner)
             return PollOutcome(claim.source_id, claim.feed, where, error="feed not configured")
         try:
@@ -788,7 +788,7 @@ class Updater:
         for feed_name, _aid, key, raw_id in self.store.list_latest_raws(feed):
             try:
                 settings = self.settings.feed(feed_name)
-            except KeyError:
+            except NotFound:
                 continue  # a feed no longer configured
             article = self.store.get_articles_for_update(feed_name, [key]).get(key)
             if article is None or article.latest is None:

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import cli_env
 
@@ -132,6 +133,50 @@ def test_several_gunicorn_processes_all_serve_the_new_version(
     poll(config)
 
     assert all(b"Harbour bridge reopens" in fetch(url) for _ in range(20))
+
+
+def start_gunicorn(
+    config: Path, stop: list[subprocess.Popen[str]], **env: str
+) -> tuple[subprocess.Popen[str], int]:
+    server = subprocess.Popen(
+        ["gunicorn", "-w", "3", "-b", "127.0.0.1:0", "feedsvc.web.wsgi:make_app()"],
+        env=cli_env(FEEDSVC_CONFIG=str(config), **env),
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    stop.append(server)
+    assert server.stderr is not None
+    for line in server.stderr:
+        if m := re.search(r"Listening at: http://127\.0\.0\.1:(\d+)", line):
+            return server, int(m.group(1))
+    raise AssertionError("gunicorn did not start")
+
+
+@pytest.mark.skipif(shutil.which("gunicorn") is None, reason="gunicorn is not installed")
+def test_gunicorn_workers_add_up_their_request_counts_in_multiprocess_mode(
+    tmp_path: Path, stop: list[subprocess.Popen[str]]
+) -> None:
+    config = write_site(tmp_path, 8080)
+    poll(config)
+    shared = tmp_path / "prometheus"
+    shared.mkdir()
+    server, port = start_gunicorn(config, stop, PROMETHEUS_MULTIPROC_DIR=str(shared))
+    url = f"http://127.0.0.1:{port}/feeds/news.atom"
+    wait_for(url, server)  # one answered request
+    for _ in range(30):
+        fetch(url)
+    # Whichever worker answers the scrape, it reports all three's answers.
+    for _ in range(6):
+        families = text_string_to_metric_families(
+            fetch(f"http://127.0.0.1:{port}/metrics").decode()
+        )
+        counts = {
+            s.labels["code"]: s.value
+            for f in families
+            if f.name == "feedsvc_http_responses"
+            for s in f.samples
+        }
+        assert counts == {"2xx": 31}
 
 
 def test_a_bad_config_under_gunicorn_is_one_line(tmp_path: Path) -> None:

@@ -21,7 +21,6 @@ class WebState:
         self.store = store
         self.links = Links(settings.service.base_url)
         self.cache = RenderCache()
-        self.feeds = {feed.name: feed for feed in settings.feeds}
 
     def apply_settings(self, settings: Settings) -> None:
         """A reloaded config: new and removed feeds are served (or not) from

@@ -5,8 +5,6 @@ tests check every response against it. Errors are JSON too:
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from datetime import datetime
 from typing import Any
@@ -14,12 +12,11 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, request
 
-from feedsvc import history
+from feedsvc import history, keyset
 from feedsvc.config import FeedSettings
-from feedsvc.diff import diff_texts
-from feedsvc.errors import NotFound
 from feedsvc.export import export_lines, iso, parse_since
-from feedsvc.models import ArticleRow, ArticleSummary, VersionRow
+from feedsvc.models import ArticleRow, VersionRow
+from feedsvc.textdiff import diff_texts
 from feedsvc.warc import CONTENT_TYPE as WARC_CONTENT_TYPE
 from feedsvc.warc import warc_chunks, warcinfo_fields
 from feedsvc.web import state
@@ -38,13 +35,6 @@ def _send_json(data: Any, last_modified: datetime | None = None) -> Response:
     """A JSON answer with an ETag of its bytes, so clients can revalidate."""
     body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
     return send(Rendered(body, JSON, last_modified))
-
-
-def _feed(name: str) -> FeedSettings:
-    try:
-        return state().settings.feed(name)
-    except KeyError:
-        raise NotFound(f"no feed named {name!r}") from None
 
 
 def _api(path: str) -> str:
@@ -77,20 +67,14 @@ def _since_arg() -> datetime | None:
         abort(400, description=f"since: {exc}")
 
 
-def _encode_cursor(summary: ArticleSummary) -> str:
-    raw = f"{summary.article.updated_at.isoformat()}|{summary.article.id}"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def _decode_cursor(value: str) -> tuple[datetime, str]:
+def _cursor_arg() -> tuple[datetime, str] | None:
+    """The `cursor` parameter decoded; absent or empty: the first page."""
+    raw = request.args.get("cursor")
+    if not raw:
+        return None
     try:
-        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
-        updated, _, aid = raw.partition("|")
-        when = datetime.fromisoformat(updated)
-        if not aid or when.tzinfo is None:
-            raise ValueError
-        return when, aid
-    except (ValueError, binascii.Error, UnicodeDecodeError):
+        return keyset.decode(raw)
+    except ValueError:
         abort(400, description="cursor: not a cursor this API gave out")
 
 
@@ -180,15 +164,14 @@ def feeds() -> Response:
 @bp.get("/feeds/<name>/articles")
 def articles(name: str) -> Response:
     st = state()
-    _feed(name)
+    state().settings.feed(name)  # NotFound -> 404
     limit = _int_arg("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
     since = _since_arg()
-    cursor = request.args.get("cursor")
-    after = _decode_cursor(cursor) if cursor else None  # an empty cursor: the first page
+    after = _cursor_arg()
     # One more than asked tells whether there is a next page.
     page = st.store.list_article_summaries(name, limit + 1, since=since, after=after)
     more, page = len(page) > limit, page[:limit]
-    next_cursor = _encode_cursor(page[-1]) if more else None
+    next_cursor = keyset.position(page[-1].article) if more else None
     next_url = None
     if next_cursor is not None:
         params = {"limit": str(limit), "cursor": next_cursor}
@@ -230,7 +213,7 @@ def version(aid: str, number: str) -> Response:
 
 
 @bp.get("/articles/<aid>/diff")
-def diff(aid: str) -> Response:
+def diff_json(aid: str) -> Response:
     st = state()
     st.store.get_article(aid)  # NotFound -> 404
     to_arg, from_arg = request.args.get("to"), request.args.get("from")
@@ -262,7 +245,7 @@ def export() -> Response:
     st = state()
     name = request.args.get("feed")
     if name is not None:
-        _feed(name)
+        state().settings.feed(name)  # NotFound -> 404
     since = _since_arg()
     fmt = request.args.get("format", "jsonl")
     if fmt == "warc":

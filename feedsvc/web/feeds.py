@@ -13,15 +13,13 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, request
 
-from feedsvc.config import FeedSettings
+from feedsvc import keyset
 from feedsvc.render import (
-    Page,
+    PageLinks,
     article_atom,
-    cursor,
     feed_atom,
     feed_rss,
     opml,
-    parse_cursor,
     revisions_atom,
 )
 from feedsvc.storage.serials import as_utc
@@ -34,13 +32,6 @@ bp = Blueprint("feeds", __name__)
 ATOM = "application/atom+xml; charset=utf-8"
 RSS = "application/rss+xml; charset=utf-8"
 OPML = "text/x-opml; charset=utf-8"
-
-
-def _feed(st: WebState, name: str) -> FeedSettings:
-    feed = st.feeds.get(name)
-    if feed is None:
-        abort(404)
-    return feed
 
 
 def _serve(
@@ -71,7 +62,7 @@ def _serve(
 @bp.get("/feeds/<name>.atom")
 def atom(name: str) -> Response:
     st = state()
-    feed = _feed(st, name)
+    feed = st.settings.feed(name)
     before = after = None
     if request.environ.get("QUERY_STRING"):  # parsing args costs; most requests have none
         before = request.args.get("before")
@@ -82,8 +73,8 @@ def atom(name: str) -> Response:
     def render(changed_at: Any) -> bytes:
         links = st.links
         try:
-            keyset_before = parse_cursor(before) if before is not None else None
-            keyset_after = parse_cursor(after) if after is not None else None
+            keyset_before = keyset.decode(before) if before is not None else None
+            keyset_after = keyset.decode(after) if after is not None else None
         except ValueError as exc:
             abort(400, description=str(exc))
         views, more = st.store.get_feed_page(
@@ -93,12 +84,12 @@ def atom(name: str) -> Response:
         older = newer = None
         if views:
             if more or keyset_after is not None:
-                older = links.feed_page(name, before=cursor(views[-1]))
+                older = links.feed_page(name, before=keyset.position(views[-1].article))
             if keyset_before is not None or (keyset_after is not None and more):
-                newer = links.feed_page(name, after=cursor(views[0]))
+                newer = links.feed_page(name, after=keyset.position(views[0].article))
         elif keyset_before is not None or keyset_after is not None:
             newer = first  # past either end: back to the start
-        page = Page(
+        page = PageLinks(
             self_url=links.feed_page(name, before=before, after=after),
             first=first,
             next=older,
@@ -121,7 +112,7 @@ def atom(name: str) -> Response:
 @bp.get("/feeds/<name>.rss")
 def rss(name: str) -> Response:
     st = state()
-    feed = _feed(st, name)
+    feed = st.settings.feed(name)
     per_page = st.settings.service.entries_per_page
 
     def render(changed_at: Any) -> bytes:
@@ -133,7 +124,7 @@ def rss(name: str) -> Response:
 @bp.get("/feeds/<name>/revisions.atom")
 def revisions(name: str) -> Response:
     st = state()
-    feed = _feed(st, name)
+    feed = st.settings.feed(name)
     per_page = st.settings.service.entries_per_page
 
     def render(changed_at: Any) -> bytes:

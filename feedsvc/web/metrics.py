@@ -1,22 +1,37 @@
-"""/metrics: Prometheus text exposition (format 0.0.4).
+"""/metrics through prometheus_client, in its text format 0.0.4.
 
-Web nodes are stateless, so the figures come from the database (what every
-node agrees on) plus this process's own request counters.
+Web nodes are stateless, so most figures come from the database (what every
+node agrees on), read at scrape time by a custom collector. The request
+counters are this process's own; under gunicorn, set PROMETHEUS_MULTIPROC_DIR
+to an empty directory (wiped before each start) and every worker writes its
+counts there, so a scrape answered by any worker adds up all of them
+(prometheus_client's multiprocess mode).
 """
 
 from __future__ import annotations
 
-import threading
-from collections import Counter
-from collections.abc import Iterable
+import os
+from collections.abc import Iterator
 from typing import Any
 
-from flask import Blueprint, Flask, Response
+from flask import Blueprint, Flask, Response, current_app
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    disable_created_metrics,
+    generate_latest,
+    multiprocess,
+)
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from feedsvc import __version__
-from feedsvc.web import state
+from feedsvc.storage import ReadStore
 
 bp = Blueprint("metrics", __name__)
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 _FEED_GAUGES = (
     ("sources", "Active sources configured for the feed."),
@@ -29,34 +44,76 @@ _FEED_GAUGES = (
 )
 
 
-class RequestCounter:
-    """Responses served by this process, by status class."""
+class StoreCollector(Collector):
+    """The database's figures per feed, queried at each scrape."""
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.counts: Counter[str] = Counter()
+    def __init__(self, store: ReadStore) -> None:
+        self.store = store
 
-    def add(self, status: int) -> None:
-        with self._lock:
-            self.counts[f"{status // 100}xx"] += 1
+    def collect(self) -> Iterator[Metric]:
+        info = GaugeMetricFamily("feedsvc_info", "feedsvc version.", labels=["version"])
+        info.add_metric([__version__], 1)
+        yield info
+        stats = self.store.get_feed_stats()
+        for field, help_text in _FEED_GAUGES:
+            family = GaugeMetricFamily(f"feedsvc_feed_{field}", help_text, labels=["feed"])
+            for s in stats:
+                family.add_metric([s.feed], getattr(s, field))
+            yield family
+        changed = GaugeMetricFamily(
+            "feedsvc_feed_last_change_timestamp_seconds",
+            "When the feed's data last changed (Unix time).",
+            labels=["feed"],
+        )
+        for s in stats:
+            if s.last_change is not None:
+                changed.add_metric([s.feed], s.last_change.timestamp())
+        yield changed
 
-    def snapshot(self) -> dict[str, int]:
-        with self._lock:
-            return dict(self.counts)
+
+class Metrics:
+    """One app's metrics: its response counter and what a scrape collects."""
+
+    def __init__(self, store: ReadStore) -> None:
+        self.store = store
+        self.multiprocess = bool(os.environ.get(MULTIPROC_DIR))
+        # In multiprocess mode the counter's values live in the shared
+        # directory and reach a scrape through MultiProcessCollector, so it
+        # is registered nowhere (it would be counted twice).
+        self.registry = CollectorRegistry()
+        self.responses = Counter(
+            "feedsvc_http_responses",
+            "HTTP responses served, by status class.",
+            ["code"],
+            registry=None if self.multiprocess else self.registry,
+        )
+        self.registry.register(StoreCollector(store))
+
+    def count(self, status: int) -> None:
+        self.responses.labels(code=f"{status // 100}xx").inc()
+
+    def exposition(self) -> bytes:
+        if not self.multiprocess:
+            return generate_latest(self.registry)
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        registry.register(StoreCollector(self.store))
+        return generate_latest(registry)
 
 
 def init_app(app: Flask) -> None:
     """Register /metrics and count every answer. The counting wraps the WSGI
     app rather than hooking after_request: it sees the status line without
     touching Flask's request proxies, which matters on the feed hot path."""
-    counter = RequestCounter()
-    app.extensions["feedsvc_requests"] = counter
+    disable_created_metrics()  # no *_created series beside each counter
+    metrics = Metrics(app.extensions["feedsvc"].store)
+    app.extensions["feedsvc_metrics"] = metrics
     inner = app.wsgi_app
 
     def counted(environ: dict[str, Any], start_response: Any) -> Any:
         def start(status: str, headers: Any, exc_info: Any = None) -> Any:
             if environ.get("PATH_INFO") != "/metrics":
-                counter.add(int(status[:3]))
+                metrics.count(int(status[:3]))
             return start_response(status, headers, exc_info)
 
         return inner(environ, start)
@@ -65,67 +122,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
 
 
-def _label(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
-
-
-def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else repr(float(value))
-
-
-def _family(name: str, kind: str, help_text: str, samples: Iterable[tuple[str, float]]) -> str:
-    lines = [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]
-    lines.extend(f"{name}{labels} {_number(value)}" for labels, value in samples)
-    return "\n".join(lines)
-
-
 @bp.get("/metrics")
 def metrics() -> Response:
-    from flask import current_app
-
-    st = state()
-    stats = st.store.get_feed_stats()
-    families = [
-        _family(
-            "feedsvc_info",
-            "gauge",
-            "feedsvc version.",
-            [(f'{{version="{_label(__version__)}"}}', 1)],
-        ),
-    ]
-    for field, help_text in _FEED_GAUGES:
-        families.append(
-            _family(
-                f"feedsvc_feed_{field}",
-                "gauge",
-                help_text,
-                [(f'{{feed="{_label(s.feed)}"}}', getattr(s, field)) for s in stats],
-            )
-        )
-    families.append(
-        _family(
-            "feedsvc_feed_last_change_timestamp_seconds",
-            "gauge",
-            "When the feed's data last changed (Unix time).",
-            [
-                (f'{{feed="{_label(s.feed)}"}}', s.last_change.timestamp())
-                for s in stats
-                if s.last_change is not None
-            ],
-        )
-    )
-    counter: RequestCounter = current_app.extensions["feedsvc_requests"]
-    families.append(
-        _family(
-            "feedsvc_http_responses_total",
-            "counter",
-            "HTTP responses served by this process.",
-            [(f'{{code="{code}"}}', n) for code, n in sorted(counter.snapshot().items())],
-        )
-    )
-    body = "\n".join(families) + "\n"
+    found: Metrics = current_app.extensions["feedsvc_metrics"]
     return Response(
-        body,
-        content_type="text/plain; version=0.0.4; charset=utf-8",
-        headers={"Cache-Control": "no-store"},
+        found.exposition(), content_type=CONTENT_TYPE, headers={"Cache-Control": "no-store"}
     )

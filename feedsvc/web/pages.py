@@ -18,9 +18,7 @@ from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.exceptions import NotFound as RouteNotFound
 from werkzeug.routing import RequestRedirect
 
-from feedsvc import diff as diffs
-from feedsvc import history
-from feedsvc.config import FeedSettings
+from feedsvc import history, textdiff
 from feedsvc.errors import NotFound
 from feedsvc.models import ArticleRow, EntryView, RevisionView, VersionRow
 from feedsvc.text import sanitize_html, web_url
@@ -42,7 +40,7 @@ class Step:
 
     version: VersionRow
     previous: VersionRow | None
-    diff: diffs.TextDiff | None
+    diff: textdiff.TextDiff | None
 
 
 def feed_links(feed: str | None = None, article: str | None = None) -> list[tuple[str, str]]:
@@ -79,13 +77,13 @@ def _served(url: str) -> bool:
 
 
 @bp.app_template_global("diff_paragraph")
-def _diff_paragraph(p: diffs.ParagraphDiff) -> str:
-    return diffs.paragraph_html(p)
+def _diff_paragraph(p: textdiff.ParagraphDiff) -> str:
+    return textdiff.paragraph_html(p)
 
 
 @bp.app_template_global("diff_title")
-def _diff_title(d: diffs.TextDiff) -> str:
-    return diffs.title_html(d)
+def _diff_title(d: textdiff.TextDiff) -> str:
+    return textdiff.title_html(d)
 
 
 @bp.app_template_filter("when")
@@ -148,18 +146,15 @@ def article(aid: str) -> str:
         latest=latest,
         steps=list(reversed(_timeline(versions))),
         events=st.store.list_events(aid),
-        feed=_feed(row.feed),
+        feed=st.settings.feeds_by_name.get(row.feed),  # None: no longer configured
         links=st.links,
         feed_links=_article_feed_links(row),
     )
 
 
-def _feed(name: str) -> FeedSettings | None:
-    return next((f for f in state().settings.feeds if f.name == name), None)
-
-
 def _article_feed_links(row: ArticleRow) -> list[tuple[str, str]]:
-    return feed_links(row.feed if _feed(row.feed) else None, row.id)
+    configured = row.feed in state().settings.feeds_by_name
+    return feed_links(row.feed if configured else None, row.id)
 
 
 def _timeline(versions: Sequence[VersionRow]) -> list[Step]:
@@ -172,7 +167,7 @@ def _timeline(versions: Sequence[VersionRow]) -> list[Step]:
         previous = before.get(v.number)
         d = None
         if previous is not None:
-            d = diffs.diff_texts(previous.title, previous.text, v.title, v.text)
+            d = textdiff.diff_texts(previous.title, previous.text, v.title, v.text)
         steps.append(Step(v, previous, d))
     return steps
 
@@ -201,18 +196,18 @@ def version_text(aid: str, number: int) -> Response:
 
 @bp.get("/articles/<aid>/diff/<spec>")
 @cached()
-def diff(aid: str, spec: str) -> str | Response:
+def diff_page(aid: str, spec: str) -> str | Response:
     st = state()
     row = st.store.get_article(aid)
     a, b, as_text = _parse_range(spec)
     old, new = st.store.get_version(aid, a), st.store.get_version(aid, b)
     if as_text:
-        body = diffs.unified(
+        body = textdiff.unified(
             old.title, old.text, new.title, new.text, f"version {a}", f"version {b}"
         )
         return Response(body, content_type="text/x-diff; charset=utf-8")
     view = "side" if request.args.get("view") == "side" else "inline"
-    d = diffs.diff_texts(old.title, old.text, new.title, new.text)
+    d = textdiff.diff_texts(old.title, old.text, new.title, new.text)
     return render_template(
         "diff.html",
         article=row,
@@ -222,7 +217,7 @@ def diff(aid: str, spec: str) -> str | Response:
         view=view,
         rows=[
             (p.kind, left, right)
-            for p, (left, right) in zip(d.paragraphs, diffs.side_by_side(d), strict=True)
+            for p, (left, right) in zip(d.paragraphs, textdiff.side_by_side(d), strict=True)
         ]
         if view == "side"
         else [],
