@@ -5,9 +5,7 @@ clock the test moves by hand, and the Flask app and client."""
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,29 +14,15 @@ import pytest
 from feedsvc import config
 from feedsvc.config import Settings
 from feedsvc.storage import Store
-
-PG_ENV = "FEEDSVC_TEST_DATABASE_URL"
-PG_SKIP = f"PostgreSQL tests need {PG_ENV} (e.g. postgresql://postgres@127.0.0.1:5432/test)"
-
-
-class FakeClock:
-    """A clock that moves only when told to."""
-
-    def __init__(self, start: datetime | None = None) -> None:
-        self.now = start or datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> datetime:
-        self.now += timedelta(seconds=seconds)
-        return self.now
-
-
-def _pg_schema_url(base: str) -> tuple[str, str]:
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    sep = "&" if "?" in base else "?"
-    return schema, f"{base}{sep}options=-csearch_path%3D{schema}"
+from tests.harness import (
+    PG_ENV,
+    PG_SKIP,
+    FakeClock,
+    feeds_toml,
+    pg_schema_url,
+    toml_value,
+    write_config,
+)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -53,7 +37,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         pytest.skip(PG_SKIP)
     import psycopg
 
-    schema, url = _pg_schema_url(base)
+    schema, url = pg_schema_url(base)
     with psycopg.connect(base, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
     try:
@@ -61,31 +45,6 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     finally:
         with psycopg.connect(base, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-
-
-def write_config(path: Path, text: str) -> Path:
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def feeds_toml(feeds: list[dict[str, Any]]) -> str:
-    out = []
-    for feed in feeds:
-        out.append("[[feeds]]")
-        for key, value in feed.items():
-            out.append(f"{key} = {_toml(value)}")
-        out.append("")
-    return "\n".join(out)
-
-
-def _toml(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml(v) for v in value) + "]"
-    return str(value)
 
 
 @pytest.fixture
@@ -107,7 +66,7 @@ def make_settings(tmp_path: Path, db_url: str) -> Any:
         text = []
         for name, values in sections.items():
             text.append(f"[{name}]")
-            text.extend(f"{k} = {_toml(v)}" for k, v in values.items())
+            text.extend(f"{k} = {toml_value(v)}" for k, v in values.items())
             text.append("")
         text.append(feeds_toml(feeds))
         return config.load(write_config(tmp_path / "config.toml", "\n".join(text)))
@@ -133,19 +92,6 @@ def store_for() -> Iterator[Any]:
     yield open_store
     for store in opened:
         store.close()
-
-
-REPO = Path(__file__).resolve().parent.parent
-
-
-def cli_env(**extra: str) -> dict[str, str]:
-    """Environment for running `python -m feedsvc` in a subprocess: this
-    checkout first on the path, whether or not it is pip-installed."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    env.pop(config.ENV_CONFIG, None)
-    env.update(extra)
-    return env
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -1,6 +1,9 @@
-"""A newsroom for tests of what feedsvc serves: stories written to a folder
-source revision by revision and polled in between, so every version in the
-store was made the way production makes it (local source -> updater)."""
+"""The newsroom every serving test works in: feeds whose sources are folders
+of .txt stories (one folder per feed, named like the feed), written revision
+by revision and polled in between by the real Updater on a hand-moved
+clock, a store on the test's backend, and the web app over the same store.
+Every version in the store was made the way production makes it (local
+source -> updater)."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask.testing import FlaskClient
 
 from feedsvc.config import Settings
 from feedsvc.models import ArticleRow
@@ -38,6 +42,13 @@ CORRECTION = (
     "They run every fifteen minutes."
 )
 
+# One paragraph for stories whose text does not matter to a test.
+PARAGRAPH = (
+    "Engineers closed the Harbour Bridge to all traffic early on Tuesday after an "
+    "overnight inspection found cracks in a steel beam of the main span. City officials "
+    "said ferries would run every ten minutes in both directions until further notice."
+)
+
 # The bridge story as it was revised on the day: each item is (title, paragraphs).
 BRIDGE: list[tuple[str, list[str]]] = [
     (HEADLINE, [P1, P2, P3, MARKER]),  # 1: first report, developing
@@ -51,9 +62,12 @@ BRIDGE: list[tuple[str, list[str]]] = [
 ]
 
 
+TITLES = {"city": "City News", "news": "Harbour news"}
+
+
 class Newsroom:
-    """Feeds (default one, "city") whose sources are folders of .txt stories,
-    one folder per feed, named like the feed."""
+    """Feeds (default one, "city") whose sources are folders of .txt stories.
+    `service` overrides [service] settings (entries_per_page, hub, ...)."""
 
     def __init__(
         self,
@@ -62,45 +76,51 @@ class Newsroom:
         store_for: Any,
         clock: Any,
         feeds: tuple[str, ...] = ("city",),
+        **service: Any,
     ) -> None:
         self.root = tmp_path
         for name in feeds:
             (tmp_path / name).mkdir()
+        self.feeds = feeds
         self.clock = clock
-        titles = {"city": "City News"}
         self.settings: Settings = make_settings(
             [
-                {"name": name, "title": titles.get(name, name.title()), "sources": [name]}
+                {"name": name, "title": TITLES.get(name, name.title()), "sources": [name]}
                 for name in feeds
-            ]
+            ],
+            service=service,
         )
         self.store: Store = store_for(self.settings)
         self.store.sync_sources(self.settings.feeds, clock())
         self.updater = Updater(self.settings, self.store, clock=clock)
+        self.app: Flask = create_app(self.settings, self.store)
+        self.app.testing = True
+        self.client: FlaskClient = self.app.test_client()
 
-    def write(self, slug: str, title: str, paragraphs: list[str], feed: str = "city") -> None:
-        text = title + "\n\n" + "\n\n".join(paragraphs) + "\n"
-        (self.root / feed / f"{slug}.txt").write_text(text, encoding="utf-8")
+    def write(self, slug: str, title: str, *paragraphs: str, feed: str | None = None) -> None:
+        """Write (or rewrite) a story; the next poll picks it up."""
+        text = title + "\n\n" + "\n\n".join(paragraphs or (PARAGRAPH,)) + "\n"
+        (self.root / (feed or self.feeds[0]) / f"{slug}.txt").write_text(text, encoding="utf-8")
 
-    def poll(self, minutes: float = 20) -> None:
-        self.clock.advance(minutes * 60)
+    def poll(self, seconds: float = 60) -> None:
+        """Move the clock on, then poll every source: none may fail."""
+        self.clock.advance(seconds)
         for outcome in self.updater.poll("test", due_only=False):
             assert outcome.error is None, outcome.error
 
     def publish(self, slug: str, revisions: list[tuple[str, list[str]]]) -> ArticleRow:
-        """Write each revision of a story and poll after each: one version each."""
+        """Write each revision of a story and poll 20 minutes after each:
+        one version each."""
         for title, paragraphs in revisions:
-            self.write(slug, title, paragraphs)
-            self.poll()
+            self.write(slug, title, *paragraphs)
+            self.poll(20 * 60)
         article = self.article(slug)
         assert article.latest_version == len(revisions)
         return article
 
-    def article(self, slug: str, feed: str = "city") -> ArticleRow:
+    def article(self, slug: str, feed: str | None = None) -> ArticleRow:
         # Local articles are keyed by their path relative to config.toml.
-        return self.store.find_article(f"{feed}/{slug}.txt")
+        return self.store.find_article(f"{feed or self.feeds[0]}/{slug}.txt")
 
-    def app(self) -> Flask:
-        app = create_app(self.settings, self.store)
-        app.testing = True
-        return app
+    def close(self) -> None:
+        self.updater.close()

@@ -26,14 +26,14 @@ def newsroom(tmp_path: Path, make_settings: Any, store_for: Any, clock: Any) -> 
     room = Newsroom(tmp_path, make_settings, store_for, clock)
     room.publish("bridge", BRIDGE)
     for n, slug in enumerate(["flood", "budget", "school", "storm"]):
-        room.write(slug, f"Story {slug}", [f"What happened with the {slug} on day {n}."])
-        room.poll()
+        room.write(slug, f"Story {slug}", f"What happened with the {slug} on day {n}.")
+        room.poll(20 * 60)
     return room
 
 
 @pytest.fixture
 def client(newsroom: Newsroom) -> FlaskClient:
-    return newsroom.app().test_client()
+    return newsroom.client
 
 
 class OpenAPI:

@@ -13,7 +13,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import positive_data_acceptance
 
-from tests.conftest import FakeClock
+from tests.harness import FakeClock
 from tests.newsroom import BRIDGE, Newsroom
 
 
@@ -23,7 +23,7 @@ def api_schema(tmp_path: Path, make_settings: Any, store_for: Any, db_url: str) 
         pytest.skip("the HTTP layer is the same on every backend; test_api covers PostgreSQL")
     room = Newsroom(tmp_path, make_settings, store_for, FakeClock())
     article = room.publish("bridge", BRIDGE[:3])
-    schema = schemathesis.openapi.from_wsgi("/api/openapi.json", room.app())
+    schema = schemathesis.openapi.from_wsgi("/api/openapi.json", room.app)
     # Give the id and feed name parameters real values as examples, so the
     # success paths are explored and not only the 404s of random strings.
     real = {"id": article.id, "name": "city"}

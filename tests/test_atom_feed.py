@@ -13,15 +13,17 @@ import feedparser
 import pytest
 from lxml import etree
 
-from tests.conftest import FakeClock
-from tests.serving import ATOM, Newsroom, links, rfc4287
+from tests.harness import ATOM, FakeClock, links, rfc4287
+from tests.newsroom import Newsroom
 
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
 
 
 @pytest.fixture
-def newsroom(make_settings: Any, tmp_path: Path, clock: FakeClock) -> Iterator[Newsroom]:
-    room = Newsroom(make_settings, tmp_path, clock, entries_per_page=50)
+def newsroom(
+    make_settings: Any, store_for: Any, tmp_path: Path, clock: FakeClock
+) -> Iterator[Newsroom]:
+    room = Newsroom(tmp_path, make_settings, store_for, clock, ("news",), entries_per_page=50)
     yield room
     room.close()
 

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 from werkzeug.serving import make_server
 
-from tests.conftest import REPO
+from tests.harness import REPO
 from tests.stories import MARKER, P3, P4, Site, make_site
 
 CHROMIUM = Path("/usr/bin/chromium")

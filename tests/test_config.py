@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from feedsvc import config
 from feedsvc.cli import main
-from tests.conftest import REPO, cli_env
+from tests.harness import REPO, cli_env
 
 GOOD_FEED = '[[feeds]]\nname = "demo"\nsources = ["stories"]\n'
 

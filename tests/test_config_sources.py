@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import cli_env
+from tests.harness import cli_env
 
 SERVICE = '[service]\nbase_url = "https://news.example.org/feedsvc"\nlisten = "0.0.0.0:8080"\n'
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from feedsvc.export import parse_since
-from tests.conftest import cli_env
+from tests.harness import cli_env
 from tests.newsroom import BRIDGE, Newsroom
 
 FIELDS = {
@@ -36,9 +36,9 @@ FIELDS = {
 def newsroom(tmp_path: Path, make_settings: Any, store_for: Any, clock: Any) -> Newsroom:
     room = Newsroom(tmp_path, make_settings, store_for, clock, feeds=("city", "world"))
     room.publish("bridge", BRIDGE[:3])
-    room.write("flood", "Flood warning", ["River levels are rising."])
-    room.write("summit", "Summit ends without a deal", ["Talks broke up."], feed="world")
-    room.poll()
+    room.write("flood", "Flood warning", "River levels are rising.")
+    room.write("summit", "Summit ends without a deal", "Talks broke up.", feed="world")
+    room.poll(20 * 60)
     return room
 
 

@@ -24,7 +24,7 @@ def newsroom(tmp_path: Path, make_settings: Any, store_for: Any, clock: Any) -> 
 
 
 def get_feed(newsroom: Newsroom, path: str) -> Any:
-    response = newsroom.app().test_client().get(path)
+    response = newsroom.client.get(path)
     assert response.status_code == 200, response.data[:300]
     parsed = feedparser.parse(response.data)
     assert not parsed.bozo, parsed.get("bozo_exception")
@@ -36,8 +36,8 @@ def get_feed(newsroom: Newsroom, path: str) -> Any:
 
 def test_revisions_feed_has_one_entry_per_revision_newest_first(newsroom: Newsroom) -> None:
     bridge = newsroom.publish("bridge", BRIDGE)
-    newsroom.write("flood", "Flood warning for the river", ["River levels are rising."])
-    newsroom.poll()
+    newsroom.write("flood", "Flood warning for the river", "River levels are rising.")
+    newsroom.poll(20 * 60)
     flood = newsroom.article("flood")
     feed = get_feed(newsroom, "/feeds/city/revisions.atom")
     assert [e.id for e in feed.entries] == [
@@ -107,7 +107,7 @@ def test_markup_in_article_text_is_escaped_in_the_diff(newsroom: Newsroom) -> No
             (HEADLINE, [P1, '<script>alert("x")</script> <img src=x onerror=alert(1)>']),
         ],
     )
-    body = newsroom.app().test_client().get("/feeds/city/revisions.atom").data
+    body = newsroom.client.get("/feeds/city/revisions.atom").data
     content = feedparser.parse(body).entries[0].content[0].value
     assert "<script" not in content and "<img" not in content
     assert "&lt;script&gt;" in content
@@ -117,8 +117,8 @@ def test_revision_ids_and_bytes_are_stable_across_renders_and_restarts(
     newsroom: Newsroom,
 ) -> None:
     newsroom.publish("bridge", BRIDGE[:3])
-    first = newsroom.app().test_client().get("/feeds/city/revisions.atom").data
-    again = newsroom.app().test_client().get("/feeds/city/revisions.atom").data
+    first = newsroom.client.get("/feeds/city/revisions.atom").data
+    again = newsroom.client.get("/feeds/city/revisions.atom").data
     restarted = Store(newsroom.settings.service.database)
     try:
         client = create_app(newsroom.settings, restarted).test_client()
@@ -128,14 +128,14 @@ def test_revision_ids_and_bytes_are_stable_across_renders_and_restarts(
     assert first == again == after_restart
     # A new revision adds an entry; the ids of the earlier ones stay.
     old_ids = [e.id for e in feedparser.parse(first).entries]
-    newsroom.write("bridge", *BRIDGE[3])
-    newsroom.poll()
+    newsroom.write("bridge", BRIDGE[3][0], *BRIDGE[3][1])
+    newsroom.poll(20 * 60)
     new_ids = [e.id for e in get_feed(newsroom, "/feeds/city/revisions.atom").entries]
     assert new_ids[1:] == old_ids
 
 
 def test_revisions_feed_of_an_unknown_feed_is_404(newsroom: Newsroom) -> None:
-    assert newsroom.app().test_client().get("/feeds/nope/revisions.atom").status_code == 404
+    assert newsroom.client.get("/feeds/nope/revisions.atom").status_code == 404
 
 
 # -- /articles/ID.atom -----------------------------------------------------------
@@ -153,7 +153,7 @@ def test_article_feed_has_every_version_newest_first(newsroom: Newsroom, count: 
 
 
 def test_article_feed_of_an_unknown_article_is_404(newsroom: Newsroom) -> None:
-    assert newsroom.app().test_client().get("/articles/0123456789abcdef.atom").status_code == 404
+    assert newsroom.client.get("/articles/0123456789abcdef.atom").status_code == 404
 
 
 # -- RSS 2.0 ---------------------------------------------------------------------
@@ -164,7 +164,7 @@ def test_rss_items_carry_a_stable_guid_pubdate_and_the_update_history(
     newsroom: Newsroom, count: int
 ) -> None:
     bridge = newsroom.publish("bridge", BRIDGE[:count])
-    response = newsroom.app().test_client().get("/feeds/city.rss")
+    response = newsroom.client.get("/feeds/city.rss")
     assert response.mimetype == "application/rss+xml"
     feed = feedparser.parse(response.data)
     assert not feed.bozo
@@ -216,7 +216,7 @@ def test_opml_lists_every_feed_and_its_revisions_feed(
 
 def test_every_link_in_these_feeds_resolves(newsroom: Newsroom) -> None:
     bridge = newsroom.publish("bridge", BRIDGE)
-    client = newsroom.app().test_client()
+    client = newsroom.client
     documents = [
         "/feeds/city/revisions.atom",
         f"/articles/{bridge.id}.atom",

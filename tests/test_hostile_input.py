@@ -23,7 +23,7 @@ from feedsvc.models import PollOutcome
 from feedsvc.storage import Store
 from feedsvc.update import Updater
 from feedsvc.web import create_app
-from tests.conftest import cli_env
+from tests.harness import cli_env
 
 GOOD = b"""<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel><title>Harbour Gazette</title><link>http://gazette.test/</link>

@@ -13,15 +13,17 @@ import brotli
 import pytest
 from werkzeug.http import http_date, parse_date
 
-from tests.conftest import FakeClock
-from tests.serving import Newsroom
+from tests.harness import FakeClock
+from tests.newsroom import Newsroom
 
 FEED = "/feeds/news.atom"
 
 
 @pytest.fixture
-def newsroom(make_settings: Any, tmp_path: Path, clock: FakeClock) -> Iterator[Newsroom]:
-    room = Newsroom(make_settings, tmp_path, clock, cache_max_age=120)
+def newsroom(
+    make_settings: Any, store_for: Any, tmp_path: Path, clock: FakeClock
+) -> Iterator[Newsroom]:
+    room = Newsroom(tmp_path, make_settings, store_for, clock, ("news",), cache_max_age=120)
     room.write("bridge", "Harbour bridge closed")
     room.poll()
     yield room

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
-from tests.conftest import FakeClock
-from tests.serving import Newsroom
+from tests.harness import FakeClock
+from tests.newsroom import Newsroom
 
 pytestmark = pytest.mark.skipif(
     shutil.which("newsboat") is None, reason="newsboat is not installed (apt-get install newsboat)"
@@ -80,8 +80,10 @@ class Newsboat:
 
 
 @pytest.fixture
-def newsroom(make_settings: Any, tmp_path: Path, clock: FakeClock) -> Iterator[Newsroom]:
-    room = Newsroom(make_settings, tmp_path, clock)
+def newsroom(
+    make_settings: Any, store_for: Any, tmp_path: Path, clock: FakeClock
+) -> Iterator[Newsroom]:
+    room = Newsroom(tmp_path, make_settings, store_for, clock, ("news",))
     yield room
     room.close()
 

@@ -16,15 +16,17 @@ import pytest
 
 from feedsvc.update import Updater
 from feedsvc.web.cache import RenderCache, Rendered
-from tests.conftest import FakeClock, cli_env
-from tests.serving import Newsroom
+from tests.harness import FakeClock, cli_env
+from tests.newsroom import Newsroom
 
 FEED = "/feeds/news.atom"
 
 
 @pytest.fixture
-def newsroom(make_settings: Any, tmp_path: Path, clock: FakeClock) -> Iterator[Newsroom]:
-    room = Newsroom(make_settings, tmp_path, clock)
+def newsroom(
+    make_settings: Any, store_for: Any, tmp_path: Path, clock: FakeClock
+) -> Iterator[Newsroom]:
+    room = Newsroom(tmp_path, make_settings, store_for, clock, ("news",))
     room.write("bridge", "Harbour bridge closed")
     room.poll()
     yield room

@@ -19,7 +19,7 @@ from feedsvc import config
 from feedsvc.revisions import normalise
 from feedsvc.storage import Store
 from feedsvc.update import Updater
-from tests.conftest import cli_env
+from tests.harness import cli_env
 
 FEED = b"""<?xml version="1.0"?>
 <rss version="2.0"><channel><title>Wire</title><link>http://wire.test/</link>

@@ -10,13 +10,15 @@ from typing import Any
 import pytest
 
 from feedsvc.storage.serials import SerialReader, WalIndex
-from tests.conftest import FakeClock
-from tests.serving import Newsroom
+from tests.harness import FakeClock
+from tests.newsroom import Newsroom
 
 
 @pytest.fixture
-def newsroom(make_settings: Any, tmp_path: Path, clock: FakeClock) -> Iterator[Newsroom]:
-    room = Newsroom(make_settings, tmp_path, clock)
+def newsroom(
+    make_settings: Any, store_for: Any, tmp_path: Path, clock: FakeClock
+) -> Iterator[Newsroom]:
+    room = Newsroom(tmp_path, make_settings, store_for, clock, ("news",))
     room.write("bridge", "Harbour bridge closed")
     room.poll()
     yield room

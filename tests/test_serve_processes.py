@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import cli_env
+from tests.harness import cli_env
 
 pytestmark = pytest.mark.slow
 

@@ -17,8 +17,8 @@ from lxml import etree
 from pytest_httpserver import HTTPServer
 
 from feedsvc.websub import HubPinger, retry_delay
-from tests.conftest import FakeClock, cli_env
-from tests.serving import Newsroom, links
+from tests.harness import FakeClock, cli_env, links
+from tests.newsroom import Newsroom
 
 TOPICS = ["http://feeds.test/feeds/news.atom", "http://feeds.test/feeds/news/revisions.atom"]
 
@@ -31,9 +31,9 @@ def hub(httpserver: HTTPServer) -> HTTPServer:
 
 @pytest.fixture
 def newsroom(
-    make_settings: Any, tmp_path: Path, clock: FakeClock, hub: HTTPServer
+    make_settings: Any, store_for: Any, tmp_path: Path, clock: FakeClock, hub: HTTPServer
 ) -> Iterator[Newsroom]:
-    room = Newsroom(make_settings, tmp_path, clock, hub=hub.url_for("/hub"))
+    room = Newsroom(tmp_path, make_settings, store_for, clock, ("news",), hub=hub.url_for("/hub"))
     yield room
     room.close()
 
@@ -109,7 +109,7 @@ def test_a_failing_hub_is_retried_with_backoff_and_never_blocks_ingest(
     first = pinger.run()
     failed_at = newsroom.clock.now
     newsroom.write("bridge", "Harbour bridge reopens", "Repairs took a week.")
-    newsroom.poll(advance=10)  # ingest goes on while the hub is down
+    newsroom.poll(10)  # ingest goes on while the hub is down
     pinger.run()  # still inside the backoff: the hub is left alone
 
     assert [p.error for p in first] == ["HTTP 503"]
@@ -141,12 +141,14 @@ def test_a_failing_hub_is_retried_with_backoff_and_never_blocks_ingest(
 
 
 def test_an_unreachable_hub_is_a_recorded_failure(
-    make_settings: Any, tmp_path: Path, clock: FakeClock
+    make_settings: Any, store_for: Any, tmp_path: Path, clock: FakeClock
 ) -> None:
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    room = Newsroom(make_settings, tmp_path, clock, hub=f"http://127.0.0.1:{port}/hub")
+    room = Newsroom(
+        tmp_path, make_settings, store_for, clock, ("news",), hub=f"http://127.0.0.1:{port}/hub"
+    )
     room.write("bridge", "Harbour bridge closed")
     room.poll()
     pinger = HubPinger(room.settings, room.store, clock=clock)

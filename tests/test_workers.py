@@ -28,7 +28,7 @@ import pytest
 from werkzeug import Request, Response
 from werkzeug.serving import make_server
 
-from tests.conftest import PG_ENV, PG_SKIP, _pg_schema_url, cli_env
+from tests.harness import PG_ENV, PG_SKIP, cli_env, pg_schema_url
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -41,7 +41,7 @@ def pg() -> Iterator[tuple[str, Any]]:
         pytest.skip(PG_SKIP)
     import psycopg
 
-    schema, url = _pg_schema_url(base)
+    schema, url = pg_schema_url(base)
     with psycopg.connect(base, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
 
