@@ -118,7 +118,7 @@ class Newsroom:
         assert article.latest_version == len(revisions)
         return article
 
-    def article(self, slug: str, feed: str | None = None) -> ArticleRow:
+    def article(self, slug: str = "bridge", feed: str | None = None) -> ArticleRow:
         # Local articles are keyed by their path relative to config.toml.
         return self.store.find_article(f"{feed or self.feeds[0]}/{slug}.txt")
 

@@ -1,21 +1,15 @@
-"""A developing story told in five versions, written to a local folder and
-polled into a real store, for the page, crawl, CLI and browser tests."""
+"""A developing story told in five versions, written to the newsroom's
+folder and polled into a real store, for the page, crawl, CLI and browser
+tests; and helpers to read the HTML pages served about it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import lxml.html
-from flask import Flask
-from flask.testing import FlaskClient
 
-from feedsvc.config import Settings
-from feedsvc.models import ArticleRow
-from feedsvc.storage import Store
-from feedsvc.update import Updater
-from feedsvc.web import create_app
+from tests.newsroom import Newsroom
 
 P1 = (
     "Engineers closed the Harbour Bridge early on Tuesday after an overnight inspection "
@@ -47,38 +41,6 @@ VERSIONS: list[tuple[str, list[str], str]] = [
 ]
 
 
-@dataclass
-class Site:
-    settings: Settings
-    store: Store
-    updater: Updater
-    folder: Path
-    clock: Any
-    app: Flask
-
-    @property
-    def client(self) -> FlaskClient:
-        return self.app.test_client()
-
-    def article(self, name: str = "bridge.txt") -> ArticleRow:
-        return self.store.find_article(f"stories/{name}")
-
-    def publish(self, name: str, title: str, paragraphs: list[str]) -> None:
-        (self.folder / name).write_text(
-            title + "\n\n" + "\n\n".join(paragraphs) + "\n", encoding="utf-8"
-        )
-        self.poll()
-
-    def write(self, name: str, content: str) -> None:
-        (self.folder / name).write_text(content, encoding="utf-8")
-        self.poll()
-
-    def poll(self) -> None:
-        self.clock.advance(600)
-        outcomes = self.updater.poll("test", due_only=False)
-        assert all(o.error is None for o in outcomes), outcomes
-
-
 def make_site(
     tmp_path: Path,
     make_settings: Any,
@@ -86,28 +48,21 @@ def make_site(
     clock: Any,
     versions: int = 5,
     service: dict[str, Any] | None = None,
-) -> Site:
-    """A feed "city" over a local folder holding bridge.txt, polled once per
-    version of the story (up to five), ten minutes apart. `service`
-    overrides [service] settings (base_url, say)."""
-    folder = tmp_path / "stories"
-    folder.mkdir()
-    settings = make_settings(
-        [{"name": "city", "title": "City News", "sources": ["stories"]}], service=service
-    )
-    store = store_for(settings)
-    store.sync_sources(settings.feeds, clock())
-    updater = Updater(settings, store, clock=clock)
-    site = Site(settings, store, updater, folder, clock, create_app(settings, store))
+) -> Newsroom:
+    """The newsroom's feed "city" with city/bridge.txt polled once per version
+    of the story (up to five), ten minutes apart. `service` overrides
+    [service] settings (base_url, say)."""
+    room = Newsroom(tmp_path, make_settings, store_for, clock, ("city",), **(service or {}))
     for title, paragraphs, _ in VERSIONS[:versions]:
-        site.publish("bridge.txt", title, paragraphs)
-    return site
+        room.write("bridge", title, *paragraphs)
+        room.poll(600)
+    return room
 
 
 ATOM = "application/atom+xml"
 
 
-def page(site: Site, path: str) -> lxml.html.HtmlElement:
+def page(site: Newsroom, path: str) -> lxml.html.HtmlElement:
     """GET an HTML page of the site, check it is one, and parse it."""
     response = site.client.get(path)
     assert response.status_code == 200, (path, response.status_code)
@@ -124,7 +79,7 @@ def discovery(doc: lxml.html.HtmlElement) -> list[str]:
     return [el.get("href") for el in doc.cssselect(f'link[rel="alternate"][type="{ATOM}"]')]
 
 
-def pages_of(site: Site) -> list[str]:
+def pages_of(site: Newsroom) -> list[str]:
     """Every HTML page about the site's article: index, timeline, each
     version, each step's diff inline and side by side."""
     aid = site.article().id

@@ -29,7 +29,7 @@ def page(name: str) -> str:
     return (PAGES / name).read_text(encoding="utf-8")
 
 
-class Site:
+class NewsSite:
     """A news site: /feed.xml lists items linking to pages; each page is
     served with an ETag (304 when echoed), or a status, or a redirect."""
 
@@ -92,12 +92,12 @@ class Site:
 
 
 @pytest.fixture
-def site(httpserver: HTTPServer) -> Site:
-    return Site(httpserver)
+def site(httpserver: HTTPServer) -> NewsSite:
+    return NewsSite(httpserver)
 
 
 @pytest.fixture
-def world(site: Site, make_settings: Any, store_for: Any, clock: Any) -> Any:
+def world(site: NewsSite, make_settings: Any, store_for: Any, clock: Any) -> Any:
     """(settings, store, updater) for one fetch_articles feed on `site`."""
 
     def make(**scheduler: Any) -> tuple[Any, Store, Updater]:
@@ -125,7 +125,7 @@ def next_check(store: Store, aid: str) -> datetime | None:
 
 
 def test_done_a_developing_page_becomes_one_clean_entry_with_only_real_revisions(
-    site: Site, world: Any, clock: Any
+    site: NewsSite, world: Any, clock: Any
 ) -> None:
     """The issue's done-criterion: fetch_articles against a page that goes
     from "More details to follow." to the fuller story."""
@@ -167,7 +167,7 @@ def test_done_a_developing_page_becomes_one_clean_entry_with_only_real_revisions
 
 
 def test_the_feed_summary_is_not_versioned_when_articles_are_fetched(
-    site: Site, world: Any
+    site: NewsSite, world: Any
 ) -> None:
     site.items = [("Library to close", "/eastgate")]
     site.publish("/eastgate", page("ghost/v1.html"))
@@ -180,7 +180,7 @@ def test_the_feed_summary_is_not_versioned_when_articles_are_fetched(
 
 
 def test_an_unchanged_page_is_fetched_conditionally_and_makes_no_version(
-    site: Site, world: Any, clock: Any
+    site: NewsSite, world: Any, clock: Any
 ) -> None:
     site.items = [("Library to close", "/eastgate")]
     site.publish("/eastgate", page("ghost/v1.html"))
@@ -195,7 +195,7 @@ def test_an_unchanged_page_is_fetched_conditionally_and_makes_no_version(
 
 
 def test_a_feed_poll_checks_at_once_only_the_pages_of_new_or_changed_entries(
-    site: Site, world: Any, clock: Any
+    site: NewsSite, world: Any, clock: Any
 ) -> None:
     site.items = [("Library to close", "/eastgate")]
     site.publish("/eastgate", page("ghost/v1.html"))
@@ -218,7 +218,7 @@ def test_a_feed_poll_checks_at_once_only_the_pages_of_new_or_changed_entries(
 
 
 def test_an_unchanged_feed_costs_one_304_and_no_page_fetches(
-    site: Site, world: Any, clock: Any
+    site: NewsSite, world: Any, clock: Any
 ) -> None:
     site.items = [("Library to close", "/eastgate"), ("Harwick", "/harwick")]
     site.publish("/eastgate", page("ghost/v1.html"))
@@ -233,7 +233,7 @@ def test_an_unchanged_feed_costs_one_304_and_no_page_fetches(
 
 
 def test_boilerplate_only_page_changes_are_not_revisions_on_any_template(
-    site: Site, world: Any, clock: Any
+    site: NewsSite, world: Any, clock: Any
 ) -> None:
     site.items = [("Eastgate", "/eastgate"), ("Harwick", "/harwick"), ("Panjshir", "/panjshir")]
     site.publish("/eastgate", page("ghost/v1.html"))
@@ -255,7 +255,7 @@ def test_boilerplate_only_page_changes_are_not_revisions_on_any_template(
 
 
 def test_a_developing_story_is_polled_fast_backs_off_and_returns_to_the_interval(
-    site: Site, world: Any, clock: Any
+    site: NewsSite, world: Any, clock: Any
 ) -> None:
     site.items = [("Harwick train derailment", "/harwick")]
     site.publish("/harwick", page("newspaper/v1.html"))  # "This is a developing story"
@@ -293,7 +293,7 @@ def test_a_developing_story_is_polled_fast_backs_off_and_returns_to_the_interval
 
 
 def test_a_developing_story_returns_to_the_ladder_after_the_window(
-    site: Site, world: Any, clock: Any
+    site: NewsSite, world: Any, clock: Any
 ) -> None:
     site.items = [("Harwick", "/harwick")]
     site.publish("/harwick", page("newspaper/v1.html"))
@@ -317,7 +317,7 @@ def test_a_developing_story_returns_to_the_ladder_after_the_window(
 
 
 def test_a_paywall_fragment_is_confirmed_then_kept_out_of_the_feed(
-    site: Site, world: Any, clock: Any
+    site: NewsSite, world: Any, clock: Any
 ) -> None:
     site.items = [("Harwick", "/harwick")]
     site.publish("/harwick", page("newspaper/v1.html"))
@@ -345,7 +345,7 @@ def test_a_paywall_fragment_is_confirmed_then_kept_out_of_the_feed(
 
 
 def test_a_fragment_that_the_second_fetch_contradicts_is_no_revision(
-    site: Site, world: Any, clock: Any
+    site: NewsSite, world: Any, clock: Any
 ) -> None:
     site.items = [("Harwick", "/harwick")]
     site.publish("/harwick", page("newspaper/v1.html"))
@@ -358,7 +358,7 @@ def test_a_fragment_that_the_second_fetch_contradicts_is_no_revision(
     assert [v.number for v in store.get_versions(aid)] == [1]
 
 
-def test_a_small_real_edit_passes_the_guard(site: Site, world: Any, clock: Any) -> None:
+def test_a_small_real_edit_passes_the_guard(site: NewsSite, world: Any, clock: Any) -> None:
     site.items = [("Harwick", "/harwick")]
     site.publish("/harwick", page("newspaper/v1.html"))
     _, store, updater = world()
@@ -374,7 +374,7 @@ def test_a_small_real_edit_passes_the_guard(site: Site, world: Any, clock: Any) 
 
 
 def test_an_article_that_left_its_feed_is_checked_at_once_then_climbs_the_ladder(
-    site: Site, world: Any, clock: Any
+    site: NewsSite, world: Any, clock: Any
 ) -> None:
     site.items = [("Eastgate", "/eastgate")]
     site.publish("/eastgate", page("ghost/v1.html"))
@@ -407,7 +407,9 @@ def test_an_article_that_left_its_feed_is_checked_at_once_then_climbs_the_ladder
     assert [v.number for v in store.get_versions(aid)] == [1]
 
 
-def test_a_404_is_an_event_in_the_history_not_a_version(site: Site, world: Any, clock: Any) -> None:
+def test_a_404_is_an_event_in_the_history_not_a_version(
+    site: NewsSite, world: Any, clock: Any
+) -> None:
     site.items = [("Eastgate", "/eastgate")]
     site.publish("/eastgate", page("ghost/v1.html"))
     _, store, updater = world()
@@ -424,7 +426,9 @@ def test_a_404_is_an_event_in_the_history_not_a_version(site: Site, world: Any, 
     assert next_check(store, aid) is None
 
 
-def test_a_redirect_to_another_article_is_a_moved_event(site: Site, world: Any, clock: Any) -> None:
+def test_a_redirect_to_another_article_is_a_moved_event(
+    site: NewsSite, world: Any, clock: Any
+) -> None:
     site.items = [("Harwick", "/harwick"), ("Harwick latest", "/harwick-latest")]
     site.publish("/harwick", page("newspaper/v1.html"))
     site.publish("/harwick-latest", page("newspaper/v4.html"))
@@ -441,7 +445,9 @@ def test_a_redirect_to_another_article_is_a_moved_event(site: Site, world: Any, 
     assert len(store.get_versions(aid)) == 1
 
 
-def test_the_scheduler_tick_checks_due_article_pages(site: Site, world: Any, clock: Any) -> None:
+def test_the_scheduler_tick_checks_due_article_pages(
+    site: NewsSite, world: Any, clock: Any
+) -> None:
     from feedsvc.scheduler import Ticker
 
     site.items = [("Harwick", "/harwick")]
@@ -456,7 +462,7 @@ def test_the_scheduler_tick_checks_due_article_pages(site: Site, world: Any, clo
 
 
 def test_an_entry_whose_link_is_not_a_web_page_keeps_the_feeds_text(
-    site: Site, world: Any, httpserver: HTTPServer
+    site: NewsSite, world: Any, httpserver: HTTPServer
 ) -> None:
     httpserver.expect_request("/report.pdf").respond_with_data(
         b"%PDF-1.7 ...", content_type="application/pdf"
@@ -468,7 +474,9 @@ def test_an_entry_whose_link_is_not_a_web_page_keeps_the_feeds_text(
     assert version.text == "A short summary from the feed."
 
 
-def test_a_page_that_cannot_be_fetched_harms_only_its_own_article(site: Site, world: Any) -> None:
+def test_a_page_that_cannot_be_fetched_harms_only_its_own_article(
+    site: NewsSite, world: Any
+) -> None:
     site.items = [("Broken", "/broken"), ("Eastgate", "/eastgate")]
     site.publish("/broken", "unused")
     site.status["/broken"] = 500
@@ -478,7 +486,9 @@ def test_a_page_that_cannot_be_fetched_harms_only_its_own_article(site: Site, wo
     assert store.find_article(site.url("/eastgate")).latest_version == 1
 
 
-def test_feedsvc_poll_also_checks_the_article_pages_that_are_due(site: Site, world: Any) -> None:
+def test_feedsvc_poll_also_checks_the_article_pages_that_are_due(
+    site: NewsSite, world: Any
+) -> None:
     from click.testing import CliRunner
 
     from feedsvc.cli import main
@@ -502,7 +512,7 @@ def test_feedsvc_poll_also_checks_the_article_pages_that_are_due(site: Site, wor
 
 
 def test_turning_fetch_articles_off_stops_following_the_pages(
-    site: Site, world: Any, make_settings: Any, clock: Any
+    site: NewsSite, world: Any, make_settings: Any, clock: Any
 ) -> None:
     site.items = [("Harwick", "/harwick")]
     site.publish("/harwick", page("newspaper/v1.html"))  # developing: checked on its own
@@ -520,7 +530,7 @@ def test_turning_fetch_articles_off_stops_following_the_pages(
 
 
 def test_a_page_whose_checks_keep_failing_is_on_healthz_and_backs_off(
-    site: Site, world: Any, clock: Any
+    site: NewsSite, world: Any, clock: Any
 ) -> None:
     site.items = [("Harwick", "/harwick")]
     site.publish("/harwick", page("newspaper/v1.html"))

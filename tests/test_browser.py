@@ -15,7 +15,8 @@ import pytest
 from werkzeug.serving import make_server
 
 from tests.harness import REPO
-from tests.stories import MARKER, P3, P4, Site, make_site
+from tests.newsroom import Newsroom
+from tests.stories import MARKER, P3, P4, make_site
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO / "test-artifacts"
@@ -44,7 +45,7 @@ def db_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def served(tmp_path: Path, make_settings: Any, store_for: Any, clock: Any) -> Iterator[Site]:
+def served(tmp_path: Path, make_settings: Any, store_for: Any, clock: Any) -> Iterator[Newsroom]:
     """The five-version story served by werkzeug on an ephemeral port, with
     base_url pointing at it so every link and the stylesheet load."""
     app: dict[str, Callable[..., Any]] = {}
@@ -107,7 +108,7 @@ def visible_marks(page: Any, tag: str) -> list[str]:
     ]
 
 
-def test_diff_page_shows_insertions_and_deletions(served: Site, browser: Any) -> None:
+def test_diff_page_shows_insertions_and_deletions(served: Newsroom, browser: Any) -> None:
     errors: list[str] = []
     aid = served.article().id
     page = open_page(
@@ -129,7 +130,7 @@ def test_diff_page_shows_insertions_and_deletions(served: Site, browser: Any) ->
     assert errors == []
 
 
-def test_article_page_shows_the_timeline_with_its_diffs(served: Site, browser: Any) -> None:
+def test_article_page_shows_the_timeline_with_its_diffs(served: Newsroom, browser: Any) -> None:
     errors: list[str] = []
     aid = served.article().id
     page = open_page(browser, f"{served.settings.service.base_url}/articles/{aid}", errors)
@@ -148,7 +149,7 @@ def test_article_page_shows_the_timeline_with_its_diffs(served: Site, browser: A
     assert errors == []
 
 
-def test_pages_fit_a_phone_screen(served: Site, browser: Any) -> None:
+def test_pages_fit_a_phone_screen(served: Newsroom, browser: Any) -> None:
     errors: list[str] = []
     aid = served.article().id
     base = served.settings.service.base_url

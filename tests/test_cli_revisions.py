@@ -10,7 +10,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from feedsvc.cli import main
-from tests.stories import CORRECTION, MARKER, P3, P4, VERSIONS, Site, make_site
+from tests.newsroom import Newsroom
+from tests.stories import CORRECTION, MARKER, P3, P4, VERSIONS, make_site
 
 
 @pytest.fixture
@@ -21,16 +22,16 @@ def db_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def story(tmp_path: Path, make_settings: Any, store_for: Any, clock: Any) -> Site:
+def story(tmp_path: Path, make_settings: Any, store_for: Any, clock: Any) -> Newsroom:
     return make_site(tmp_path, make_settings, store_for, clock, versions=5)
 
 
-def run(site: Site, *args: str) -> Result:
+def run(site: Newsroom, *args: str) -> Result:
     assert site.settings.path is not None
     return CliRunner().invoke(main, [*args, "--config", str(site.settings.path)])
 
 
-def test_history_lists_every_version_with_its_class(story: Site) -> None:
+def test_history_lists_every_version_with_its_class(story: Newsroom) -> None:
     result = run(story, "history", story.article().id)
     assert result.exit_code == 0, result.output
     rows = [
@@ -43,13 +44,13 @@ def test_history_lists_every_version_with_its_class(story: Site) -> None:
     assert f"headline: {VERSIONS[2][0]}" in result.output
 
 
-def test_history_finds_the_article_by_its_url_or_key(story: Site) -> None:
-    result = run(story, "history", "stories/bridge.txt")
+def test_history_finds_the_article_by_its_url_or_key(story: Newsroom) -> None:
+    result = run(story, "history", "city/bridge.txt")
     assert result.exit_code == 0, result.output
     assert result.output.startswith(f"{story.article().id}  {VERSIONS[-1][0]}")
 
 
-def test_unknown_article_is_one_line_and_status_1(story: Site) -> None:
+def test_unknown_article_is_one_line_and_status_1(story: Newsroom) -> None:
     for command in ("history", "diff"):
         result = run(story, command, "https://nowhere.test/story")
         assert result.exit_code == 1
@@ -57,7 +58,7 @@ def test_unknown_article_is_one_line_and_status_1(story: Site) -> None:
         assert "no article" in result.output and "Traceback" not in result.output
 
 
-def test_diff_piped_is_a_unified_diff_of_the_last_two_versions(story: Site) -> None:
+def test_diff_piped_is_a_unified_diff_of_the_last_two_versions(story: Newsroom) -> None:
     result = run(story, "diff", story.article().id)
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
@@ -65,12 +66,12 @@ def test_diff_piped_is_a_unified_diff_of_the_last_two_versions(story: Site) -> N
     assert f"+{CORRECTION}" in lines
 
 
-def test_diff_between_chosen_versions(story: Site) -> None:
+def test_diff_between_chosen_versions(story: Newsroom) -> None:
     result = run(story, "diff", story.article().id, "1", "2")
     assert f"+{P3}" in result.output.splitlines()
 
 
-def test_word_diff_marks_deleted_and_inserted_runs(story: Site) -> None:
+def test_word_diff_marks_deleted_and_inserted_runs(story: Newsroom) -> None:
     result = run(story, "diff", "--word", story.article().id, "3", "4")
     assert result.exit_code == 0, result.output
     assert result.output.startswith("version 3 (")
@@ -80,14 +81,14 @@ def test_word_diff_marks_deleted_and_inserted_runs(story: Site) -> None:
     assert "(moved from paragraph 3)" in result.output
 
 
-def test_word_diff_on_a_terminal_is_coloured(story: Site) -> None:
+def test_word_diff_on_a_terminal_is_coloured(story: Newsroom) -> None:
     result = run(story, "diff", "--color=always", story.article().id, "1", "2")
     assert "\x1b[32m" in result.output  # green insertion
     assert P3 in result.output
     assert "{+" not in result.output
 
 
-def test_bad_version_range_is_one_line_and_status_1(story: Site) -> None:
+def test_bad_version_range_is_one_line_and_status_1(story: Newsroom) -> None:
     for args in (["2", "1"], ["3", "3"], ["1", "9"]):
         result = run(story, "diff", story.article().id, *args)
         assert result.exit_code == 1, args

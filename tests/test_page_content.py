@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 
+from tests.newsroom import Newsroom
 from tests.stories import (
     CORRECTION,
     MARKER,
     P3,
     P4,
     VERSIONS,
-    Site,
     make_site,
     page,
     pages_of,
@@ -31,11 +31,11 @@ def db_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def story(tmp_path: Path, make_settings: Any, store_for: Any, clock: Any) -> Site:
+def story(tmp_path: Path, make_settings: Any, store_for: Any, clock: Any) -> Newsroom:
     return make_site(tmp_path, make_settings, store_for, clock, versions=5)
 
 
-def test_article_page_shows_each_steps_diff_and_headline_change(story: Site) -> None:
+def test_article_page_shows_each_steps_diff_and_headline_change(story: Newsroom) -> None:
     doc = page(story, f"/articles/{story.article().id}")
     steps = {li.get("id"): li for li in doc.cssselect("ol.timeline > li")}
     v2 = steps["v2"]
@@ -53,7 +53,7 @@ def test_article_page_shows_each_steps_diff_and_headline_change(story: Site) -> 
     assert CORRECTION in doc.cssselect("article.text")[0].text_content()
 
 
-def test_article_page_shows_developing_state(story: Site) -> None:
+def test_article_page_shows_developing_state(story: Newsroom) -> None:
     doc = page(story, f"/articles/{story.article().id}")
     developing = {
         li.get("id")
@@ -63,7 +63,7 @@ def test_article_page_shows_developing_state(story: Site) -> None:
     assert developing == {"v1", "v2", "v3"}
 
 
-def test_version_page_shows_the_version_as_it_was(story: Site) -> None:
+def test_version_page_shows_the_version_as_it_was(story: Newsroom) -> None:
     aid = story.article().id
     doc = page(story, f"/articles/{aid}/versions/1")
     assert text_of(doc, "h1") == [VERSIONS[0][0]]
@@ -73,7 +73,7 @@ def test_version_page_shows_the_version_as_it_was(story: Site) -> None:
     assert f"http://feeds.test/articles/{aid}/versions/2" in links
 
 
-def test_version_as_plain_text(story: Site) -> None:
+def test_version_as_plain_text(story: Newsroom) -> None:
     aid = story.article().id
     response = story.client.get(f"/articles/{aid}/versions/2.txt")
     assert response.status_code == 200
@@ -83,14 +83,14 @@ def test_version_as_plain_text(story: Site) -> None:
     assert body.rstrip("\n").split("\n\n") == VERSIONS[1][1]
 
 
-def test_diff_page_marks_the_marker_deleted_and_details_inserted(story: Site) -> None:
+def test_diff_page_marks_the_marker_deleted_and_details_inserted(story: Newsroom) -> None:
     doc = page(story, f"/articles/{story.article().id}/diff/3...4")
     assert text_of(doc, ".diff .diff-delete del") == [MARKER]
     assert text_of(doc, ".diff .diff-insert ins") == [P4]
     assert text_of(doc, ".diff .diff-moved") == [f"{P3} (moved from paragraph 3)"]
 
 
-def test_diff_page_side_by_side_puts_old_left_new_right(story: Site) -> None:
+def test_diff_page_side_by_side_puts_old_left_new_right(story: Newsroom) -> None:
     doc = page(story, f"/articles/{story.article().id}/diff/1...2?view=side")
     rows = doc.cssselect("table.side tbody tr")
     inserted = [r for r in rows if r.cssselect("ins")]
@@ -100,13 +100,13 @@ def test_diff_page_side_by_side_puts_old_left_new_right(story: Site) -> None:
     assert right.text_content() == P3
 
 
-def test_diff_across_several_versions(story: Site) -> None:
+def test_diff_across_several_versions(story: Newsroom) -> None:
     doc = page(story, f"/articles/{story.article().id}/diff/1...5")
     assert text_of(doc, "p.headline ins") == ["for a month"]
     assert CORRECTION in text_of(doc, ".diff-insert ins")
 
 
-def test_unified_diff_is_text_x_diff(story: Site) -> None:
+def test_unified_diff_is_text_x_diff(story: Newsroom) -> None:
     response = story.client.get(f"/articles/{story.article().id}/diff/1...2.diff")
     assert response.status_code == 200
     assert response.mimetype == "text/x-diff"
@@ -116,7 +116,7 @@ def test_unified_diff_is_text_x_diff(story: Site) -> None:
     assert not [line for line in lines if line.startswith("-") and not line.startswith("---")]
 
 
-def test_bad_version_range_is_400(story: Site) -> None:
+def test_bad_version_range_is_400(story: Newsroom) -> None:
     aid = story.article().id
     for spec in ["2...1", "2...2", "0...2", "1..2", "a...b", "1...2.patch"]:
         response = story.client.get(f"/articles/{aid}/diff/{spec}")
@@ -124,7 +124,7 @@ def test_bad_version_range_is_400(story: Site) -> None:
         assert "range" in response.get_data(as_text=True)
 
 
-def test_unknown_article_or_version_is_404(story: Site) -> None:
+def test_unknown_article_or_version_is_404(story: Newsroom) -> None:
     aid = story.article().id
     for path in [
         "/articles/0000000000000000",
@@ -141,8 +141,9 @@ def test_unknown_article_or_version_is_404(story: Site) -> None:
         assert "Traceback" not in response.get_data(as_text=True)
 
 
-def test_pages_escape_what_upstream_wrote_in_titles(story: Site) -> None:
-    story.publish("bridge.txt", "Bridge <b>closed</b> & <i>more</i>", VERSIONS[-1][1])
+def test_pages_escape_what_upstream_wrote_in_titles(story: Newsroom) -> None:
+    story.write("bridge", "Bridge <b>closed</b> & <i>more</i>", *VERSIONS[-1][1])
+    story.poll(600)
     for path in pages_of(story):
         body = story.client.get(path).get_data(as_text=True)
         assert "<b>closed</b>" not in body and "<i>more</i>" not in body, path

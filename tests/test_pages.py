@@ -8,27 +8,28 @@ from typing import Any
 
 import pytest
 
-from tests.stories import VERSIONS, Site, discovery, make_site, page, pages_of, text_of
+from tests.newsroom import Newsroom
+from tests.stories import VERSIONS, discovery, make_site, page, pages_of, text_of
 
 
 @pytest.fixture(params=[1, 2, 5], ids=["1-version", "2-versions", "5-versions"])
-def site(request: Any, tmp_path: Path, make_settings: Any, store_for: Any, clock: Any) -> Site:
+def site(request: Any, tmp_path: Path, make_settings: Any, store_for: Any, clock: Any) -> Newsroom:
     return make_site(tmp_path, make_settings, store_for, clock, versions=request.param)
 
 
 @pytest.fixture
-def story(tmp_path: Path, make_settings: Any, store_for: Any, clock: Any) -> Site:
+def story(tmp_path: Path, make_settings: Any, store_for: Any, clock: Any) -> Newsroom:
     return make_site(tmp_path, make_settings, store_for, clock, versions=5)
 
 
-def test_every_page_renders_with_feed_discovery(site: Site) -> None:
+def test_every_page_renders_with_feed_discovery(site: Newsroom) -> None:
     for path in pages_of(site):
         doc = page(site, path)
         assert "http://feeds.test/feeds/city.atom" in discovery(doc), path
         assert doc.cssselect('link[rel="stylesheet"]'), path
 
 
-def test_index_lists_the_latest_revisions_and_the_feeds(site: Site) -> None:
+def test_index_lists_the_latest_revisions_and_the_feeds(site: Newsroom) -> None:
     doc = page(site, "/")
     n = site.article().latest_version
     revisions = text_of(doc, "section:not(.developing) li")
@@ -37,7 +38,7 @@ def test_index_lists_the_latest_revisions_and_the_feeds(site: Site) -> None:
     assert "City News" in " ".join(text_of(doc, "a"))
 
 
-def test_index_puts_developing_stories_first(site: Site) -> None:
+def test_index_puts_developing_stories_first(site: Newsroom) -> None:
     doc = page(site, "/")
     developing = text_of(doc, "section.developing li")
     if site.article().developing:  # versions 1 to 3 end "More details to follow."
@@ -49,7 +50,7 @@ def test_index_puts_developing_stories_first(site: Site) -> None:
         assert developing == []
 
 
-def test_article_page_shows_a_timeline_newest_first(site: Site) -> None:
+def test_article_page_shows_a_timeline_newest_first(site: Newsroom) -> None:
     n = site.article().latest_version
     doc = page(site, f"/articles/{site.article().id}")
     steps = text_of(doc, "ol.timeline > li p.step")
@@ -59,7 +60,7 @@ def test_article_page_shows_a_timeline_newest_first(site: Site) -> None:
     assert text_of(doc, "h1") == [VERSIONS[n - 1][0]]
 
 
-def test_pages_answer_conditional_requests(story: Site) -> None:
+def test_pages_answer_conditional_requests(story: Newsroom) -> None:
     path = f"/articles/{story.article().id}"
     first = story.client.get(path)
     assert first.headers["ETag"]
@@ -67,11 +68,12 @@ def test_pages_answer_conditional_requests(story: Site) -> None:
     assert again.status_code == 304
 
 
-def test_a_new_version_changes_the_article_page(story: Site) -> None:
+def test_a_new_version_changes_the_article_page(story: Newsroom) -> None:
     path = f"/articles/{story.article().id}"
     before = story.client.get(path)
     title, paragraphs, _ = VERSIONS[-1]
-    story.publish("bridge.txt", title, [*paragraphs, "The bridge reopened on Friday."])
+    story.write("bridge", title, *paragraphs, "The bridge reopened on Friday.")
+    story.poll(600)
     after = story.client.get(path, headers={"If-None-Match": before.headers["ETag"]})
     assert after.status_code == 200
     assert "The bridge reopened on Friday." in after.get_data(as_text=True)

@@ -20,13 +20,14 @@ from click.testing import CliRunner
 from feedsvc import history
 from feedsvc.cli import main
 from feedsvc.models import VersionIntent, VersionRow
-from tests.stories import VERSIONS, Site, make_site
+from tests.newsroom import Newsroom
+from tests.stories import VERSIONS, make_site
 
 PAYWALL = "Subscribe to keep reading the Courier"
 
 
 @pytest.fixture
-def story(tmp_path: Path, make_settings: Any, store_for: Any, clock: Any) -> Site:
+def story(tmp_path: Path, make_settings: Any, store_for: Any, clock: Any) -> Newsroom:
     site = make_site(tmp_path, make_settings, store_for, clock, versions=2)
     row = site.article()
     site.clock.advance(600)
@@ -55,21 +56,21 @@ def story(tmp_path: Path, make_settings: Any, store_for: Any, clock: Any) -> Sit
     return site
 
 
-def cli(site: Site, *args: str) -> str:
+def cli(site: Newsroom, *args: str) -> str:
     assert site.settings.path is not None
     result = CliRunner().invoke(main, [*args, "--config", str(site.settings.path)])
     assert result.exit_code == 0, result.output
     return result.output
 
 
-def test_the_api_answers_400_to_a_reversed_range(story: Site) -> None:
+def test_the_api_answers_400_to_a_reversed_range(story: Newsroom) -> None:
     aid = story.article().id
     response = story.client.get(f"/api/articles/{aid}/diff?from=2&to=1")
     assert response.status_code == 400
     assert "FROM must be older than TO" in response.get_json()["error"]
 
 
-def test_the_cli_refuses_a_reversed_range_in_one_line(story: Site) -> None:
+def test_the_cli_refuses_a_reversed_range_in_one_line(story: Newsroom) -> None:
     assert story.settings.path is not None
     result = CliRunner().invoke(
         main, ["diff", story.article().id, "2", "1", "--config", str(story.settings.path)]
@@ -79,7 +80,7 @@ def test_the_cli_refuses_a_reversed_range_in_one_line(story: Site) -> None:
     assert result.output.count("\n") == 1
 
 
-def test_the_api_never_shows_a_suspect_latest_headline(story: Site) -> None:
+def test_the_api_never_shows_a_suspect_latest_headline(story: Newsroom) -> None:
     aid = story.article().id
     article = story.client.get(f"/api/articles/{aid}").get_json()
     assert article["title"] == VERSIONS[1][0]
@@ -91,7 +92,7 @@ def test_the_api_never_shows_a_suspect_latest_headline(story: Site) -> None:
     assert PAYWALL not in diff  # the default diff: the last two published versions
 
 
-def test_the_cli_never_shows_a_suspect_latest_headline(story: Site) -> None:
+def test_the_cli_never_shows_a_suspect_latest_headline(story: Newsroom) -> None:
     aid = story.article().id
     shown = cli(story, "history", aid)
     assert shown.startswith(f"{aid}  {VERSIONS[1][0]}\n")
@@ -100,7 +101,7 @@ def test_the_cli_never_shows_a_suspect_latest_headline(story: Site) -> None:
     assert PAYWALL not in cli(story, "diff", aid)
 
 
-def test_the_pages_never_show_a_suspect_latest_headline(story: Site) -> None:
+def test_the_pages_never_show_a_suspect_latest_headline(story: Newsroom) -> None:
     aid = story.article().id
     for path in ("/", f"/articles/{aid}"):
         response = story.client.get(path)
@@ -110,7 +111,7 @@ def test_the_pages_never_show_a_suspect_latest_headline(story: Site) -> None:
     assert f"<h1>{VERSIONS[1][0]}</h1>" in timeline
 
 
-def test_the_feeds_never_show_a_suspect_latest_headline(story: Site) -> None:
+def test_the_feeds_never_show_a_suspect_latest_headline(story: Newsroom) -> None:
     aid = story.article().id
     for path in (
         "/feeds/city.atom",
