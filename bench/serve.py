@@ -248,7 +248,8 @@ def rss_kib(pid: int) -> int:
 
 def cache_miss_ms(config_path: Path, rounds: int = 30) -> tuple[float, float, int]:
     """(median, worst) ms to read and render the 50-entry feed, and its size."""
-    from feedsvc.render import Links, Page, feed_atom
+    from feedsvc.links import Links
+    from feedsvc.render import PageLinks, feed_atom
 
     settings = config.load(config_path)
     store = Store(settings.service.database)
@@ -257,7 +258,7 @@ def cache_miss_ms(config_path: Path, rounds: int = 30) -> tuple[float, float, in
     for _ in range(rounds):
         t0 = time.perf_counter()
         views, _more = store.get_feed_page("bench", 50)
-        page = Page(links.feed("bench"), links.feed("bench"))
+        page = PageLinks(links.feed("bench"), links.feed("bench"))
         size = len(feed_atom("bench", "Bench", views, links, page=page))
         times.append((time.perf_counter() - t0) * 1000)
     store.close()

@@ -356,7 +356,7 @@ def diff_command(
     """What changed in ARTICLE (its id or its URL) from FROM to TO (default:
     the last two versions). On a terminal a coloured word diff; piped, a
     unified diff with one line per paragraph."""
-    from feedsvc import textdiff
+    from feedsvc import diffformat, textdiff
 
     with opened(settings) as store:
         row = store.find_article(article)
@@ -371,7 +371,7 @@ def diff_command(
     colour = color == "always" or (color == "auto" and sys.stdout.isatty())
     if not (colour or word):
         click.echo(
-            textdiff.unified(
+            diffformat.unified(
                 old.title, old.text, new.title, new.text, f"version {from_n}", f"version {to_n}"
             ),
             nl=False,
@@ -384,7 +384,7 @@ def diff_command(
         f"+{d.words_added} -{d.words_removed} words"
     )
     if colour:
-        lines = textdiff.word_diff_lines(
+        lines = diffformat.word_diff_lines(
             d,
             deleted=lambda s: click.style(s, fg="red", strikethrough=True),
             inserted=lambda s: click.style(s, fg="green", underline=True),
@@ -394,7 +394,7 @@ def diff_command(
             click.echo(line, color=True)
     else:
         click.echo(header)
-        for line in textdiff.word_diff_lines(d):
+        for line in diffformat.word_diff_lines(d):
             click.echo(line)
 
 

@@ -18,73 +18,22 @@ from feedgen.feed import FeedEntry, FeedGenerator
 from lxml import etree
 
 from feedsvc import __version__, history
+from feedsvc.diffformat import paragraph_html, title_html
+from feedsvc.links import (
+    Links,
+    article_feed_id,
+    entry_id,
+    feed_id,
+    revision_id,
+    revisions_feed_id,
+    whole_seconds,
+)
 from feedsvc.models import ArticleRow, EntryView, RevisionView, VersionRow
 from feedsvc.text import sanitize_html, web_url
-from feedsvc.textdiff import TextDiff, diff_texts, paragraph_html, title_html
+from feedsvc.textdiff import TextDiff, diff_texts
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
-TAG = "tag:feedsvc,2026:"  # RFC 4151; fixed forever, whatever base_url is
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-def entry_id(article_id: str) -> str:
-    return f"{TAG}article:{article_id}"
-
-
-def revision_id(article_id: str, number: int) -> str:
-    return f"{TAG}article:{article_id}:v{number}"
-
-
-def feed_id(name: str) -> str:
-    return f"{TAG}feed:{name}"
-
-
-def revisions_feed_id(name: str) -> str:
-    return f"{TAG}feed:{name}:revisions"
-
-
-def article_feed_id(article_id: str) -> str:
-    return f"{TAG}article:{article_id}:versions"
-
-
-def whole_seconds(value: datetime) -> datetime:
-    return value.astimezone(UTC).replace(microsecond=0)
-
-
-@dataclass(frozen=True)
-class Links:
-    """Every URL feedsvc publishes, from base_url."""
-
-    base_url: str
-
-    def feed(self, name: str, ext: str = "atom") -> str:
-        return f"{self.base_url}/feeds/{name}.{ext}"
-
-    def feed_page(self, name: str, *, before: str | None = None, after: str | None = None) -> str:
-        """A page of /feeds/NAME.atom (RFC 5005 section 3) by keyset cursor."""
-        if before is not None:
-            return f"{self.feed(name)}?before={before}"
-        if after is not None:
-            return f"{self.feed(name)}?after={after}"
-        return self.feed(name)
-
-    def revisions(self, name: str) -> str:
-        return f"{self.base_url}/feeds/{name}/revisions.atom"
-
-    def article(self, aid: str) -> str:
-        return f"{self.base_url}/articles/{aid}"
-
-    def article_feed(self, aid: str) -> str:
-        return f"{self.base_url}/articles/{aid}.atom"
-
-    def version(self, aid: str, number: int, ext: str = "") -> str:
-        return f"{self.base_url}/articles/{aid}/versions/{number}{ext}"
-
-    def diff(self, aid: str, a: int, b: int, ext: str = "") -> str:
-        return f"{self.base_url}/articles/{aid}/diff/{a}...{b}{ext}"
-
-    def index(self) -> str:
-        return f"{self.base_url}/"
 
 
 class _AtomLinks(BaseExtension):

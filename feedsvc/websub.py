@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from feedsvc.config import Settings
-from feedsvc.render import Links
+from feedsvc.links import Links
 from feedsvc.storage import HubState
 
 log = logging.getLogger("feedsvc.websub")

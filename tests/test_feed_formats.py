@@ -12,7 +12,7 @@ import feedparser
 import pytest
 from lxml import etree
 
-from feedsvc.render import entry_id, revision_id
+from feedsvc.links import entry_id, revision_id
 from feedsvc.storage import Store
 from feedsvc.web import create_app
 from tests.newsroom import BRIDGE, HEADLINE, MARKER, P1, P4, Newsroom

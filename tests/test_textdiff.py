@@ -11,9 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from feedsvc import textdiff
+from feedsvc import diffformat
+from feedsvc.diffformat import diff_html, side_by_side, unified
 from feedsvc.revisions import normalise
-from feedsvc.textdiff import diff_html, diff_texts, side_by_side, unified, word_changes
+from feedsvc.textdiff import diff_texts, word_changes
 
 DATA = Path(__file__).parent / "data" / "story"
 MARKER = "More details to follow."
@@ -140,7 +141,7 @@ def test_every_token_is_escaped_before_marking() -> None:
     old = "Say <b>hello</b> & goodbye."
     new = 'Say <script>alert("x")</script> & <img src=x onerror=alert(1)> goodbye.'
     d = diff_texts("<i>t</i>", old, "<i>u</i>", new)
-    rendered = diff_html(d) + "".join(o + n for o, n in side_by_side(d)) + textdiff.title_html(d)
+    rendered = diff_html(d) + "".join(o + n for o, n in side_by_side(d)) + diffformat.title_html(d)
     assert "<script" not in rendered and "<img" not in rendered and "<b>" not in rendered
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in rendered
     assert re.sub(r"</?(p|ins|del|small)[^>]*>", "", rendered).count("<") == 0
@@ -149,8 +150,8 @@ def test_every_token_is_escaped_before_marking() -> None:
 def test_inline_style_variant_carries_its_own_colours() -> None:
     d = diff_texts("t", "One two three.", "t", "One four three.")
     rendered = diff_html(d, inline_style=True)
-    assert f'<del style="{textdiff.DEL_STYLE}">two</del>' in rendered
-    assert f'<ins style="{textdiff.INS_STYLE}">four</ins>' in rendered
+    assert f'<del style="{diffformat.DEL_STYLE}">two</del>' in rendered
+    assert f'<ins style="{diffformat.INS_STYLE}">four</ins>' in rendered
 
 
 def test_side_by_side_puts_old_words_left_and_new_words_right() -> None:

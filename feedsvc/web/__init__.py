@@ -8,7 +8,7 @@ from flask import Flask, Response, jsonify, render_template, request
 
 from feedsvc.config import Settings
 from feedsvc.errors import NotFound
-from feedsvc.render import Links
+from feedsvc.links import Links
 from feedsvc.storage import ReadStore, Store
 from feedsvc.web.cache import RenderCache
 

@@ -18,7 +18,7 @@ from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.exceptions import NotFound as RouteNotFound
 from werkzeug.routing import RequestRedirect
 
-from feedsvc import history, textdiff
+from feedsvc import diffformat, history, textdiff
 from feedsvc.errors import NotFound
 from feedsvc.models import ArticleRow, EntryView, RevisionView, VersionRow
 from feedsvc.text import sanitize_html, web_url
@@ -78,12 +78,12 @@ def _served(url: str) -> bool:
 
 @bp.app_template_global("diff_paragraph")
 def _diff_paragraph(p: textdiff.ParagraphDiff) -> str:
-    return textdiff.paragraph_html(p)
+    return diffformat.paragraph_html(p)
 
 
 @bp.app_template_global("diff_title")
 def _diff_title(d: textdiff.TextDiff) -> str:
-    return textdiff.title_html(d)
+    return diffformat.title_html(d)
 
 
 @bp.app_template_filter("when")
@@ -202,7 +202,7 @@ def diff_page(aid: str, spec: str) -> str | Response:
     a, b, as_text = _parse_range(spec)
     old, new = st.store.get_version(aid, a), st.store.get_version(aid, b)
     if as_text:
-        body = textdiff.unified(
+        body = diffformat.unified(
             old.title, old.text, new.title, new.text, f"version {a}", f"version {b}"
         )
         return Response(body, content_type="text/x-diff; charset=utf-8")
@@ -217,7 +217,7 @@ def diff_page(aid: str, spec: str) -> str | Response:
         view=view,
         rows=[
             (p.kind, left, right)
-            for p, (left, right) in zip(d.paragraphs, textdiff.side_by_side(d), strict=True)
+            for p, (left, right) in zip(d.paragraphs, diffformat.side_by_side(d), strict=True)
         ]
         if view == "side"
         else [],
