@@ -19,47 +19,41 @@ from feedsvc.storage import Store
 from feedsvc.update import Updater
 from feedsvc.web import create_app
 
-HEADLINE = "Harbour bridge closed after cracks found in main span"
+# The one story of the tests: the Harbour bridge, revised through the day.
 P1 = (
-    "Engineers closed the Harbour Bridge to all traffic early on Tuesday morning after an "
-    "overnight inspection found cracks in a steel beam of the main span."
+    "Engineers closed the Harbour Bridge early on Tuesday after an overnight inspection "
+    "found cracks in a steel beam of the main span."
 )
-P2 = (
-    "City officials said ferries would run every ten minutes in both directions until "
-    "further notice, and that buses would be diverted over the river crossing at Millbank."
-)
+P2 = "Ferries will run every ten minutes in both directions until further notice."
 P3 = (
-    '"Nobody will drive over that span until we know it is safe," the city\'s chief '
-    "engineer said at a short press conference on the quay."
-)
-P4 = (
     "On Wednesday the city said two more cracks had been found and that the bridge would "
     "stay closed for at least a month while a temporary support is built."
 )
+P4 = "Commuters queued for up to forty minutes at the ferry terminal on Thursday morning."
 MARKER = "More details to follow."
 CORRECTION = (
-    "Correction: An earlier version of this story said the ferries run every ten minutes. "
-    "They run every fifteen minutes."
+    "Correction: an earlier version of this story said the bridge closed on Tuesday. "
+    "It closed on Monday."
 )
 
-# One paragraph for stories whose text does not matter to a test.
-PARAGRAPH = (
-    "Engineers closed the Harbour Bridge to all traffic early on Tuesday after an "
-    "overnight inspection found cracks in a steel beam of the main span. City officials "
-    "said ferries would run every ten minutes in both directions until further notice."
-)
-
-# The bridge story as it was revised on the day: each item is (title, paragraphs).
-BRIDGE: list[tuple[str, list[str]]] = [
-    (HEADLINE, [P1, P2, P3, MARKER]),  # 1: first report, developing
-    (HEADLINE, [P1, P2, P3, P4, MARKER]),  # 2: more details (append)
-    ("Harbour bridge to stay shut for a month", [P1, P2, P3, P4, MARKER]),  # 3: headline
-    ("Harbour bridge to stay shut for a month", [P1, P2.replace("ten", "fifteen"), P3, P4]),
+# (title, paragraphs, the class the revision should get)
+VERSIONS: list[tuple[str, list[str], str]] = [
+    ("Harbour bridge closed", [P1, P2, MARKER], "initial"),
+    ("Harbour bridge closed", [P1, P2, P3, MARKER], "append"),
+    ("Harbour bridge closed for a month", [P1, P2, P3, MARKER], "headline"),
+    ("Harbour bridge closed for a month", [P1.replace("Tuesday", "Monday"), P3, P2, P4], "edit"),
     (
-        "Harbour bridge to stay shut for a month",
-        [P1, P2.replace("ten", "fifteen"), P3, P4, CORRECTION],
+        "Harbour bridge closed for a month",
+        [P1.replace("Tuesday", "Monday"), P3, P2, P4, CORRECTION],
+        "correction",
     ),
 ]
+
+HEADLINE = VERSIONS[0][0]
+# One paragraph for stories whose text does not matter to a test.
+PARAGRAPH = f"{P1} {P2}"
+# The same five versions as (title, paragraphs), for Newsroom.publish.
+BRIDGE: list[tuple[str, list[str]]] = [(title, paragraphs) for title, paragraphs, _ in VERSIONS]
 
 
 TITLES = {"city": "City News", "news": "Harbour news"}

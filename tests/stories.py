@@ -9,36 +9,7 @@ from typing import Any
 
 import lxml.html
 
-from tests.newsroom import Newsroom
-
-P1 = (
-    "Engineers closed the Harbour Bridge early on Tuesday after an overnight inspection "
-    "found cracks in a steel beam of the main span."
-)
-P2 = "Ferries will run every ten minutes in both directions until further notice."
-P3 = (
-    "On Wednesday the city said two more cracks had been found and that the bridge would "
-    "stay closed for at least a month while a temporary support is built."
-)
-P4 = "Commuters queued for up to forty minutes at the ferry terminal on Thursday morning."
-MARKER = "More details to follow."
-CORRECTION = (
-    "Correction: an earlier version of this story said the bridge closed on Tuesday. "
-    "It closed on Monday."
-)
-
-# (title, paragraphs, the class the revision should get)
-VERSIONS: list[tuple[str, list[str], str]] = [
-    ("Harbour bridge closed", [P1, P2, MARKER], "initial"),
-    ("Harbour bridge closed", [P1, P2, P3, MARKER], "append"),
-    ("Harbour bridge closed for a month", [P1, P2, P3, MARKER], "headline"),
-    ("Harbour bridge closed for a month", [P1.replace("Tuesday", "Monday"), P3, P2, P4], "edit"),
-    (
-        "Harbour bridge closed for a month",
-        [P1.replace("Tuesday", "Monday"), P3, P2, P4, CORRECTION],
-        "correction",
-    ),
-]
+from tests.newsroom import VERSIONS, Newsroom
 
 
 def make_site(

@@ -15,8 +15,8 @@ import pytest
 from werkzeug.serving import make_server
 
 from tests.harness import REPO
-from tests.newsroom import Newsroom
-from tests.stories import MARKER, P3, P4, make_site
+from tests.newsroom import MARKER, P3, P4, Newsroom
+from tests.stories import make_site
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO / "test-artifacts"

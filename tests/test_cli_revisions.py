@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from feedsvc.cli import main
-from tests.newsroom import Newsroom
-from tests.stories import CORRECTION, MARKER, P3, P4, VERSIONS, make_site
+from tests.newsroom import CORRECTION, MARKER, P3, P4, VERSIONS, Newsroom
+from tests.stories import make_site
 
 
 @pytest.fixture

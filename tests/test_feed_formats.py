@@ -15,7 +15,7 @@ from lxml import etree
 from feedsvc.links import entry_id, revision_id
 from feedsvc.storage import Store
 from feedsvc.web import create_app
-from tests.newsroom import BRIDGE, HEADLINE, MARKER, P1, P4, Newsroom
+from tests.newsroom import BRIDGE, HEADLINE, MARKER, P1, P3, P4, Newsroom
 
 
 @pytest.fixture
@@ -45,7 +45,7 @@ def test_revisions_feed_has_one_entry_per_revision_newest_first(newsroom: Newsro
         *(revision_id(bridge.id, n) for n in (5, 4, 3, 2, 1)),
     ]
     assert feed.entries[0].title == "Flood warning for the river (new)"
-    assert feed.entries[1].title == "Harbour bridge to stay shut for a month (updated, version 5)"
+    assert feed.entries[1].title == f"{BRIDGE[-1][0]} (updated, version 5)"
 
 
 def test_revision_entry_updated_is_when_the_revision_was_seen(newsroom: Newsroom) -> None:
@@ -63,9 +63,10 @@ def test_revision_entry_content_marks_insertions_and_deletions_inline(
     latest = etree.fromstring(f"<div>{feed.entries[0].content[0].value}</div>", etree.HTMLParser())
     deleted = [" ".join(d.itertext()) for d in latest.iter("del")]
     inserted = [" ".join(i.itertext()) for i in latest.iter("ins")]
-    # Version 4 changed "ten" to "fifteen" and dropped the developing marker.
-    assert deleted == ["ten", MARKER]
-    assert inserted == ["fifteen"]
+    # Version 4 changed "Tuesday" to "Monday", dropped the developing marker
+    # and added a paragraph.
+    assert deleted == ["Tuesday", MARKER]
+    assert inserted == ["Monday", P4]
     for mark in [*latest.iter("del"), *latest.iter("ins")]:
         assert "text-decoration" in mark.get("style")  # visible without any stylesheet
     assert not list(latest.iter("style"))
@@ -74,9 +75,9 @@ def test_revision_entry_content_marks_insertions_and_deletions_inline(
 def test_revision_entry_shows_only_changed_paragraphs_with_context(newsroom: Newsroom) -> None:
     newsroom.publish("bridge", BRIDGE[:2])
     content = get_feed(newsroom, "/feeds/city/revisions.atom").entries[0].content[0].value
-    assert P4 in content  # the added paragraph
+    assert P3 in content  # the added paragraph
     assert P1 not in content  # far from the change: folded
-    assert "[2 unchanged paragraphs]" in content
+    assert "[1 unchanged paragraph]" in content
     assert "/articles/" in content and "/diff/1...2" in content
 
 
@@ -96,7 +97,7 @@ def test_revision_entry_shows_a_headline_change(newsroom: Newsroom) -> None:
         return " ".join(kept.xpath("string()").removeprefix("Headline:").split())
 
     assert side(drop="ins") == HEADLINE
-    assert side(drop="del") == "Harbour bridge to stay shut for a month"
+    assert side(drop="del") == BRIDGE[2][0]
 
 
 def test_markup_in_article_text_is_escaped_in_the_diff(newsroom: Newsroom) -> None:

@@ -11,18 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.newsroom import Newsroom
-from tests.stories import (
-    CORRECTION,
-    MARKER,
-    P3,
-    P4,
-    VERSIONS,
-    make_site,
-    page,
-    pages_of,
-    text_of,
-)
+from tests.newsroom import CORRECTION, MARKER, P3, P4, VERSIONS, Newsroom
+from tests.stories import make_site, page, pages_of, text_of
 
 
 @pytest.fixture

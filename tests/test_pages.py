@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.newsroom import Newsroom
-from tests.stories import VERSIONS, discovery, make_site, page, pages_of, text_of
+from tests.newsroom import VERSIONS, Newsroom
+from tests.stories import discovery, make_site, page, pages_of, text_of
 
 
 @pytest.fixture(params=[1, 2, 5], ids=["1-version", "2-versions", "5-versions"])

@@ -20,8 +20,8 @@ from click.testing import CliRunner
 from feedsvc import history
 from feedsvc.cli import main
 from feedsvc.models import VersionIntent, VersionRow
-from tests.newsroom import Newsroom
-from tests.stories import VERSIONS, make_site
+from tests.newsroom import VERSIONS, Newsroom
+from tests.stories import make_site
 
 PAYWALL = "Subscribe to keep reading the Courier"
 
