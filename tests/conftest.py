@@ -24,6 +24,9 @@ from tests.harness import (
     write_config,
 )
 
+# Fixtures of the article-page news site: `site` and `world`.
+pytest_plugins = ["tests.newssite"]
+
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
