@@ -16,7 +16,7 @@ from pytest_httpserver import HTTPServer
 from feedsvc.discover import discover
 from feedsvc.errors import UsageError
 from feedsvc.opml import read_opml
-from tests.conftest import cli_env
+from tests.harness import cli_env
 
 CONFIG = """\
 # feedsvc for the night desk

@@ -178,7 +178,7 @@ def chart_sizes(page: Any) -> list[tuple[int, int]]:
     ]
 
 
-def test_stats_page_shows_its_charts(served: Site, browser: Any) -> None:
+def test_stats_page_shows_its_charts(served: Newsroom, browser: Any) -> None:
     errors: list[str] = []
     base = served.settings.service.base_url
     page = open_page(browser, f"{base}/stats", errors)

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import cli_env
+from tests.harness import cli_env
 
 CONFIG = """\
 # the night desk

@@ -15,7 +15,7 @@ import lxml.html
 import pytest
 
 from feedsvc.stats import ArticleFacts, VersionFacts, compute, duration, percentile
-from tests.conftest import cli_env
+from tests.harness import cli_env
 from tests.newsroom import BRIDGE, Newsroom
 
 SUMMIT_1 = "Leaders met in Geneva for two days of talks on the river treaty."
@@ -33,21 +33,21 @@ def room(tmp_path: Path, make_settings: Any, store_for: Any, clock: Any) -> News
     world/vote   v1 09:20, never revised
     """
     room = Newsroom(tmp_path, make_settings, store_for, clock, feeds=("city", "world"))
-    room.write("bridge", *BRIDGE[0])
-    room.write("flood", "Flood warning for the lower town", ["River levels are rising fast."])
-    room.write("summit", "Summit talks in Geneva", [SUMMIT_1, SUMMIT_2], feed="world")
-    room.write("vote", "Council vote delayed", ["The vote moves to Thursday."], feed="world")
-    room.poll(20)  # 09:20
-    room.write("bridge", *BRIDGE[1])
-    room.poll(20)  # 09:40
-    room.write("bridge", *BRIDGE[2])
-    room.write("summit", "Summit talks in Geneva", [SUMMIT_1], feed="world")
-    room.poll(60)  # 10:40
-    room.write("bridge", *BRIDGE[4])
-    room.write("summit", "Summit talks in Geneva", [SUMMIT_1, SUMMIT_2], feed="world")
-    room.poll(24 * 60)  # day 2, 10:40
-    room.write("late", "Late story", ["A ferry ran aground near the harbour mouth."])
-    room.poll(60)  # day 2, 11:40
+    room.write("bridge", BRIDGE[0][0], *BRIDGE[0][1])
+    room.write("flood", "Flood warning for the lower town", "River levels are rising fast.")
+    room.write("summit", "Summit talks in Geneva", SUMMIT_1, SUMMIT_2, feed="world")
+    room.write("vote", "Council vote delayed", "The vote moves to Thursday.", feed="world")
+    room.poll(20 * 60)  # 09:20
+    room.write("bridge", BRIDGE[1][0], *BRIDGE[1][1])
+    room.poll(20 * 60)  # 09:40
+    room.write("bridge", BRIDGE[2][0], *BRIDGE[2][1])
+    room.write("summit", "Summit talks in Geneva", SUMMIT_1, feed="world")
+    room.poll(60 * 60)  # 10:40
+    room.write("bridge", BRIDGE[4][0], *BRIDGE[4][1])
+    room.write("summit", "Summit talks in Geneva", SUMMIT_1, SUMMIT_2, feed="world")
+    room.poll(24 * 60 * 60)  # day 2, 10:40
+    room.write("late", "Late story", "A ferry ran aground near the harbour mouth.")
+    room.poll(60 * 60)  # day 2, 11:40
     return room
 
 
@@ -59,7 +59,7 @@ def test_the_classes_are_the_ones_the_figures_assume(room: Newsroom) -> None:
 
 
 def test_api_stats_gives_the_exact_figures_per_feed(room: Newsroom) -> None:
-    data = room.app().test_client().get("/api/stats").get_json()
+    data = room.client.get("/api/stats").get_json()
     city, world = data["feeds"]
     assert city["feed"] == "city"
     assert city["title"] == "City News"
@@ -96,7 +96,7 @@ def test_api_stats_gives_the_exact_figures_per_feed(room: Newsroom) -> None:
 
 
 def test_api_stats_gives_the_exact_figures_for_all_feeds(room: Newsroom) -> None:
-    total = room.app().test_client().get("/api/stats").get_json()["all"]
+    total = room.client.get("/api/stats").get_json()["all"]
     assert (total["articles"], total["revised"], total["revisions"]) == (5, 2, 5)
     assert total["revised_share"] == 0.4
     # Median of 20 and 80 minutes; nearest-rank p90 of two values is the larger.
@@ -111,7 +111,7 @@ def test_api_stats_gives_the_exact_figures_for_all_feeds(room: Newsroom) -> None
 def test_since_takes_the_articles_first_seen_and_the_revisions_made_after_it(
     room: Newsroom,
 ) -> None:
-    data = room.app().test_client().get("/api/stats?since=2026-03-02").get_json()
+    data = room.client.get("/api/stats?since=2026-03-02").get_json()
     assert data["since"] == "2026-03-02T00:00:00Z"
     total = data["all"]
     assert (total["articles"], total["revised"]) == (1, 0)  # only "late" is new
@@ -121,7 +121,7 @@ def test_since_takes_the_articles_first_seen_and_the_revisions_made_after_it(
 
 
 def test_feed_narrows_to_one_feed_and_an_unknown_one_is_404(room: Newsroom) -> None:
-    client = room.app().test_client()
+    client = room.client
     data = client.get("/api/stats?feed=world").get_json()
     assert [f["feed"] for f in data["feeds"]] == ["world"]
     assert data["all"]["articles"] == 2
@@ -130,7 +130,7 @@ def test_feed_narrows_to_one_feed_and_an_unknown_one_is_404(room: Newsroom) -> N
 
 
 def test_stats_answers_conditional_requests(room: Newsroom) -> None:
-    client = room.app().test_client()
+    client = room.client
     for path in ("/stats", "/api/stats", "/stats/charts/revisions-per-day.svg"):
         first = client.get(path)
         assert first.status_code == 200
@@ -139,7 +139,7 @@ def test_stats_answers_conditional_requests(room: Newsroom) -> None:
 
 
 def test_the_page_shows_the_figures_in_tables_and_the_charts_as_images(room: Newsroom) -> None:
-    response = room.app().test_client().get("/stats")
+    response = room.client.get("/stats")
     doc = lxml.html.fromstring(response.get_data(as_text=True))
     rows = {
         row.findtext("th").strip(): [td.text_content().strip() for td in row.findall("td")]
@@ -156,7 +156,7 @@ def test_the_page_shows_the_figures_in_tables_and_the_charts_as_images(room: New
 
 @pytest.mark.parametrize("name", ["revisions-per-day", "time-to-first-revision", "change-classes"])
 def test_each_chart_is_a_standalone_svg_without_script(room: Newsroom, name: str) -> None:
-    client = room.app().test_client()
+    client = room.client
     first = client.get(f"/stats/charts/{name}.svg")
     assert first.status_code == 200
     assert first.mimetype == "image/svg+xml"
@@ -169,7 +169,7 @@ def test_each_chart_is_a_standalone_svg_without_script(room: Newsroom, name: str
 
 
 def test_an_unknown_chart_is_404(room: Newsroom) -> None:
-    assert room.app().test_client().get("/stats/charts/pie.svg").status_code == 404
+    assert room.client.get("/stats/charts/pie.svg").status_code == 404
 
 
 def stats_cli(room: Newsroom, *args: str) -> subprocess.CompletedProcess[str]:

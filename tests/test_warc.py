@@ -19,7 +19,7 @@ from werkzeug import Request, Response
 
 from feedsvc.update import Updater
 from feedsvc.web import create_app
-from tests.conftest import cli_env
+from tests.harness import cli_env
 
 ARTICLE = """<!doctype html>
 <html><head><meta charset="utf-8"><title>{title} | The Harbour Gazette</title></head>
