@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from feedsvc.errors import ConfigError
+from feedsvc.patterns import LinePattern, compile_linear
 
 DEFAULT_CONFIG = "config.toml"
 ENV_CONFIG = "FEEDSVC_CONFIG"
@@ -82,14 +83,8 @@ def _str_list(value: object) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _regex_list(value: object) -> tuple[re.Pattern[str], ...]:
-    patterns = []
-    for text in _str_list(value):
-        try:
-            patterns.append(re.compile(text))
-        except re.error as exc:
-            raise ValueError(f"{text!r} is not a valid regular expression: {exc}") from None
-    return tuple(patterns)
+def _regex_list(value: object) -> tuple[LinePattern, ...]:
+    return tuple(compile_linear(text) for text in _str_list(value))
 
 
 def _interval_ladder(value: object) -> tuple[tuple[float, float | None], ...]:
@@ -248,7 +243,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Fetch each entry's link and version the article page, not the feed's summary.",
         _bool,
     ),
-    Setting("feeds", "ignore", (), "Regexes; lines matching one are not changes.", _regex_list),
+    Setting(
+        "feeds",
+        "ignore",
+        (),
+        "Regexes (RE2 syntax, linear time); lines matching one are not changes.",
+        _regex_list,
+    ),
     Setting(
         "feeds",
         "interval",
@@ -309,7 +310,7 @@ class FeedSettings:
     title: str
     sources: tuple[str, ...]  # URLs, or absolute local paths
     fetch_articles: bool = False
-    ignore: tuple[re.Pattern[str], ...] = ()
+    ignore: tuple[LinePattern, ...] = ()
     interval: float | None = None
 
 

@@ -8,7 +8,6 @@ extraction prefers the original date unless `original_date=False`.
 from __future__ import annotations
 
 import copy
-import re
 from datetime import UTC, datetime
 
 import trafilatura
@@ -19,6 +18,7 @@ from trafilatura.htmlprocessing import convert_to_html
 from feedsvc.errors import ParseError
 from feedsvc.models import EntryData
 from feedsvc.revisions import is_boilerplate
+from feedsvc.text import element_text
 
 EXTRACTOR = f"trafilatura {trafilatura.__version__}"
 
@@ -68,7 +68,6 @@ PRUNE_XPATH = [
     "//*[" + _class_token("ad", "ads", "share", "likes", "byline-reading-time") + "]",
     "//form",
 ]
-_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 
 
 def _date(value: str | None) -> datetime | None:
@@ -102,10 +101,10 @@ def extract_article(html: str, url: str, key: str | None = None) -> EntryData:
     except Exception as exc:  # trafilatura raises ValueError and friends on odd pages
         raise ParseError(f"{url}: cannot extract the article: {exc}") from None
     if not isinstance(doc, trafilatura.settings.Document):
-        m = _TITLE.search(html)
+        title = element_text(html, "title")
         return EntryData(
             key=key or url,
-            title=m.group(1).strip() if m else "",
+            title=title.strip() if title else "",
             url=url,
             html="",
             extractor=EXTRACTOR,
