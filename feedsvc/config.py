@@ -77,6 +77,12 @@ def _positive_int(value: object) -> int:
     return value
 
 
+def _whole_number(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"expected a whole number (0 or more), got {value!r}")
+    return value
+
+
 def _str_list(value: object) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ValueError(f"expected a list of strings, got {value!r}")
@@ -227,6 +233,30 @@ SETTINGS: tuple[Setting, ...] = (
         "version, is fetched again to confirm; if it stays so it is stored as suspect.",
         _positive_int,
     ),
+    Setting(
+        "fetch",
+        "parse_workers",
+        2,
+        "Child processes that parse feeds and extract pages, apart from the service "
+        "(0: in the service's own process).",
+        _whole_number,
+    ),
+    Setting(
+        "fetch",
+        "parse_timeout",
+        60.0,
+        "Longest a child may spend on one document; past it the child is killed and "
+        "the document is its source's error.",
+        parse_interval,
+    ),
+    Setting(
+        "fetch",
+        "parse_memory",
+        1024,
+        "Megabytes a parsing child may grow by for one document; past it the document "
+        "is its source's error.",
+        _positive_int,
+    ),
     Setting("feeds", "name", None, "Feed name, served at /feeds/NAME.atom.", _str),
     Setting("feeds", "title", None, "Feed title; default the name.", _opt_str),
     Setting(
@@ -302,6 +332,9 @@ class FetchSettings:
     max_bytes: int
     user_agent: str | None
     min_words: int = 20
+    parse_workers: int = 2
+    parse_timeout: float = 60.0
+    parse_memory: int = 1024  # MB
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from lxml import etree
 from trafilatura.htmlprocessing import convert_to_html
 
 from feedsvc.errors import ParseError
+from feedsvc.isolation import isolated
 from feedsvc.models import EntryData
 from feedsvc.revisions import is_boilerplate
 from feedsvc.text import element_text
@@ -83,7 +84,15 @@ def _date(value: str | None) -> datetime | None:
 def extract_article(html: str, url: str, key: str | None = None) -> EntryData:
     """Main text of an article page as sanitisable HTML, with its title,
     author and the page's own dates. Navigation, share bars, comment forms
-    and comments are left out."""
+    and comments are left out.
+
+    The work is done by a child process (see isolation.py): an extractor
+    that crashes, hangs or runs out of memory is a ParseError for this page."""
+    return isolated("feedsvc.extract:read_article", url, read_article, html, url, key)
+
+
+def read_article(html: str, url: str, key: str | None = None) -> EntryData:
+    """extract_article() in this process: what a parser child runs."""
     try:
         doc = trafilatura.bare_extraction(
             html,
@@ -98,6 +107,8 @@ def extract_article(html: str, url: str, key: str | None = None) -> EntryData:
             date_extraction_params={"original_date": False, "extensive_search": True},
             prune_xpath=PRUNE_XPATH,
         )
+    except MemoryError:
+        raise  # over the parser child's memory limit: isolation.py reports it
     except Exception as exc:  # trafilatura raises ValueError and friends on odd pages
         raise ParseError(f"{url}: cannot extract the article: {exc}") from None
     if not isinstance(doc, trafilatura.settings.Document):

@@ -16,6 +16,7 @@ import feedparser.mixin
 from lxml import etree
 
 from feedsvc.errors import ParseError
+from feedsvc.isolation import isolated
 from feedsvc.models import EntryData, FeedData
 from feedsvc.text import html_to_text
 
@@ -184,7 +185,31 @@ def parse_feed(
     A document cut short or declaring entities is refused (ParseError). A
     complete one that is not well-formed is read leniently, and so is one
     with too many or too large entries, cut down: what was wrong is in the
-    result's `notes`, for the source's status."""
+    result's `notes`, for the source's status.
+
+    The work is done by a child process (see isolation.py): a parser that
+    crashes, hangs or runs out of memory is a ParseError for this feed."""
+    return isolated(
+        "feedsvc.parse:read_feed",
+        url,
+        read_feed,
+        body,
+        url,
+        dict(headers or {}),
+        max_entries=max_entries,
+        max_entry_bytes=max_entry_bytes,
+    )
+
+
+def read_feed(
+    body: bytes,
+    url: str,
+    headers: Mapping[str, str] | None = None,
+    *,
+    max_entries: int = MAX_ENTRIES,
+    max_entry_bytes: int = MAX_ENTRY_BYTES,
+) -> FeedData:
+    """parse_feed() in this process: what a parser child runs."""
     _refuse_entities(body, url)
     body, notes = _cut_down(body, max_entries, max_entry_bytes)
     response_headers = {k.lower(): v for k, v in (headers or {}).items()}
@@ -196,6 +221,8 @@ def parse_feed(
             sanitize_html=False,
             resolve_relative_uris=True,
         )
+    except MemoryError:
+        raise  # over the parser child's memory limit: isolation.py reports it
     except Exception as exc:  # feedparser's own crashes on hostile input
         raise ParseError(f"{url}: cannot parse the feed: {type(exc).__name__}: {exc}") from None
     if parsed.get("bozo"):
