@@ -6,10 +6,13 @@ import html as htmllib
 import re
 import string
 from collections.abc import Iterator
+from typing import TypeVar
 
 import lxml.html
 import nh3
 from lxml import etree
+
+T = TypeVar("T")
 
 BLOCK_TAGS = frozenset(
     [
@@ -236,6 +239,35 @@ def element_text(html: str, tag: str) -> str | None:
         return None
     close = lower.find(f"</{tag}>", open_end)
     return None if close < 0 else html[open_end + 1 : close]
+
+
+# What XML 1.0 forbids (its Char production): C0 controls but tab, newline
+# and carriage return, lone surrogates, U+FFFE and U+FFFF. lxml (and so
+# feedgen) refuses a document holding one ("All strings must be XML
+# compatible"), and in HTML they are parse errors.
+_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(value: str) -> str:
+    """`value` without the characters XML forbids; the same type (a
+    markupsafe.Markup stays Markup), and the same object when there are none."""
+    if _XML_FORBIDDEN.search(value) is None:
+        return value
+    return type(value)(_XML_FORBIDDEN.sub("", value))
+
+
+def xml_safe(value: T) -> T:
+    """xml_text() through strings, lists, tuples and dicts; anything else
+    as it is. The boundary where text enters an XML or HTML document: every
+    value feedgen is handed (render.py) and every value a page template
+    prints (Jinja's finalize) goes through it."""
+    if isinstance(value, str):
+        return xml_text(value)  # type: ignore[return-value]
+    if isinstance(value, list | tuple):
+        return type(value)(xml_safe(v) for v in value)
+    if isinstance(value, dict):
+        return {k: xml_safe(v) for k, v in value.items()}  # type: ignore[return-value]
+    return value
 
 
 def strip_controls(value: str) -> str:
