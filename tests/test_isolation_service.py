@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -105,7 +106,13 @@ def test_feedsvc_run_keeps_answering_while_hostile_pages_are_polled(
             assert service.proc.poll() is None, "".join(service.lines)
             time.sleep(0.1)
         assert service.serving, "".join(service.lines)
-        time.sleep(0.5)  # the log line comes just before waitress listens
+        while True:  # the log line comes before waitress listens: wait for it
+            try:
+                service.get("/healthz", timeout=2)
+                break
+            except urllib.error.URLError:
+                assert time.monotonic() < deadline, "".join(service.lines)
+                time.sleep(0.2)
 
         slowest = 0.0
         health: dict[str, Any] = {}
