@@ -16,6 +16,8 @@ from __future__ import annotations
 import codecs
 import re
 
+import webencodings
+
 SNIFF_BYTES = 4096
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8"),
@@ -25,10 +27,6 @@ _BOMS = (
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""", re.I)
 _COMMENT = re.compile(rb"<!--.*?-->", re.S)
-
-# Labels the WHATWG Encoding Standard maps to windows-1252: pages that say
-# Latin-1 use the curly quotes and dashes in 0x80-0x9F all the time.
-_AS_CP1252 = frozenset({"iso-8859-1", "latin-1", "latin1", "l1", "us-ascii", "ascii", "cp819"})
 
 
 def content_type_charset(content_type: str | None) -> str | None:
@@ -52,16 +50,39 @@ def sniff_charset(body: bytes) -> str | None:
 
 
 def codec(label: str | None) -> str | None:
-    """A Python codec name for an encoding label, or None if unknown."""
+    """The Python codec for an encoding label, by the WHATWG Encoding
+    Standard's table (webencodings), or None if the label is not in it.
+    Python's own codecs.lookup() would accept "hex", "rot13", "zlib" or
+    "punycode" (quadratic on hostile input) from any upstream; browsers do
+    not, and neither does feedsvc. Latin-1 and ASCII labels mean
+    windows-1252, as in browsers; the "replacement" labels (ISO-2022-KR,
+    HZ) and x-user-defined count as no label."""
     if not label:
         return None
-    label = label.strip().lower()
-    if label in _AS_CP1252:
-        return "cp1252"
-    try:
-        return codecs.lookup(label).name
-    except LookupError:
+    encoding = webencodings.lookup(label)
+    if encoding is None or encoding.name in ("replacement", "x-user-defined"):
         return None
+    name: str = encoding.codec_info.name
+    return name
+
+
+def with_known_charsets(body: bytes, content_type: str | None) -> tuple[bytes, str | None]:
+    """A feed's bytes and Content-Type with every charset label put through
+    codec(): a known label becomes its Python codec's name, an unknown one
+    is dropped (so feedparser falls back to detecting it, UTF-8 then
+    windows-1252), since feedparser hands any label to codecs.lookup()."""
+    header_label = content_type_charset(content_type)
+    if header_label is not None and content_type is not None:
+        media_type = content_type.split(";", 1)[0].strip()
+        known = codec(header_label)
+        content_type = f"{media_type}; charset={known}" if known else media_type
+    m = _XML_ENCODING.match(body[:SNIFF_BYTES])
+    if m:
+        label = m.group(1).decode("ascii")
+        known = codec(label)
+        if known != label:
+            body = body[: m.start(1)] + (known or "utf-8").encode("ascii") + body[m.end(1) :]
+    return body, content_type
 
 
 def decode_html(body: bytes, content_type: str | None = None) -> str:

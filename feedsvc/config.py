@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from feedsvc.errors import ConfigError, NotFound
+from feedsvc.patterns import LinePattern, compile_linear
 
 DEFAULT_CONFIG = "config.toml"
 ENV_CONFIG = "FEEDSVC_CONFIG"
@@ -77,20 +78,20 @@ def _positive_int(value: object) -> int:
     return value
 
 
+def _whole_number(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"expected a whole number (0 or more), got {value!r}")
+    return value
+
+
 def _str_list(value: object) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ValueError(f"expected a list of strings, got {value!r}")
     return tuple(value)
 
 
-def _regex_list(value: object) -> tuple[re.Pattern[str], ...]:
-    patterns = []
-    for text in _str_list(value):
-        try:
-            patterns.append(re.compile(text))
-        except re.error as exc:
-            raise ValueError(f"{text!r} is not a valid regular expression: {exc}") from None
-    return tuple(patterns)
+def _regex_list(value: object) -> tuple[LinePattern, ...]:
+    return tuple(compile_linear(text) for text in _str_list(value))
 
 
 def _interval_ladder(value: object) -> tuple[tuple[float, float | None], ...]:
@@ -233,6 +234,30 @@ SETTINGS: tuple[Setting, ...] = (
         "version, is fetched again to confirm; if it stays so it is stored as suspect.",
         _positive_int,
     ),
+    Setting(
+        "fetch",
+        "parse_workers",
+        2,
+        "Child processes that parse feeds and extract pages, apart from the service "
+        "(0: in the service's own process).",
+        _whole_number,
+    ),
+    Setting(
+        "fetch",
+        "parse_timeout",
+        60.0,
+        "Longest a child may spend on one document; past it the child is killed and "
+        "the document is its source's error.",
+        parse_interval,
+    ),
+    Setting(
+        "fetch",
+        "parse_memory",
+        1024,
+        "Megabytes a parsing child may grow by for one document; past it the document "
+        "is its source's error.",
+        _positive_int,
+    ),
     Setting("feeds", "name", None, "Feed name, served at /feeds/NAME.atom.", _str),
     Setting("feeds", "title", None, "Feed title; default the name.", _opt_str),
     Setting(
@@ -249,7 +274,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Fetch each entry's link and version the article page, not the feed's summary.",
         _bool,
     ),
-    Setting("feeds", "ignore", (), "Regexes; lines matching one are not changes.", _regex_list),
+    Setting(
+        "feeds",
+        "ignore",
+        (),
+        "Regexes (RE2 syntax, linear time); lines matching one are not changes.",
+        _regex_list,
+    ),
     Setting(
         "feeds",
         "interval",
@@ -302,6 +333,9 @@ class FetchSettings:
     max_bytes: int
     user_agent: str | None
     min_words: int = 20
+    parse_workers: int = 2
+    parse_timeout: float = 60.0
+    parse_memory: int = 1024  # MB
 
 
 @dataclass(frozen=True)
@@ -310,7 +344,7 @@ class FeedSettings:
     title: str
     sources: tuple[str, ...]  # URLs, or absolute local paths
     fetch_articles: bool = False
-    ignore: tuple[re.Pattern[str], ...] = ()
+    ignore: tuple[LinePattern, ...] = ()
     interval: float | None = None
 
 

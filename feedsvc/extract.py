@@ -8,7 +8,6 @@ extraction prefers the original date unless `original_date=False`.
 from __future__ import annotations
 
 import copy
-import re
 from datetime import UTC, datetime
 
 import trafilatura
@@ -17,8 +16,10 @@ from lxml import etree
 from trafilatura.htmlprocessing import convert_to_html
 
 from feedsvc.errors import ParseError
+from feedsvc.isolation import isolated
 from feedsvc.models import EntryData
 from feedsvc.revisions import is_boilerplate
+from feedsvc.text import element_text
 
 EXTRACTOR = f"trafilatura {trafilatura.__version__}"
 
@@ -68,7 +69,6 @@ PRUNE_XPATH = [
     "//*[" + _class_token("ad", "ads", "share", "likes", "byline-reading-time") + "]",
     "//form",
 ]
-_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 
 
 def _date(value: str | None) -> datetime | None:
@@ -84,7 +84,15 @@ def _date(value: str | None) -> datetime | None:
 def extract_article(html: str, url: str, key: str | None = None) -> EntryData:
     """Main text of an article page as sanitisable HTML, with its title,
     author and the page's own dates. Navigation, share bars, comment forms
-    and comments are left out."""
+    and comments are left out.
+
+    The work is done by a child process (see isolation.py): an extractor
+    that crashes, hangs or runs out of memory is a ParseError for this page."""
+    return isolated("feedsvc.extract:read_article", url, read_article, html, url, key)
+
+
+def read_article(html: str, url: str, key: str | None = None) -> EntryData:
+    """extract_article() in this process: what a parser child runs."""
     try:
         doc = trafilatura.bare_extraction(
             html,
@@ -99,13 +107,15 @@ def extract_article(html: str, url: str, key: str | None = None) -> EntryData:
             date_extraction_params={"original_date": False, "extensive_search": True},
             prune_xpath=PRUNE_XPATH,
         )
+    except MemoryError:
+        raise  # over the parser child's memory limit: isolation.py reports it
     except Exception as exc:  # trafilatura raises ValueError and friends on odd pages
         raise ParseError(f"{url}: cannot extract the article: {exc}") from None
     if not isinstance(doc, trafilatura.settings.Document):
-        m = _TITLE.search(html)
+        title = element_text(html, "title")
         return EntryData(
             key=key or url,
-            title=m.group(1).strip() if m else "",
+            title=title.strip() if title else "",
             url=url,
             html="",
             extractor=EXTRACTOR,

@@ -9,7 +9,6 @@ and normalisation drops the rest of it.
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from html import unescape
 from pathlib import Path
@@ -18,9 +17,9 @@ from feedsvc.charset import decode_html
 from feedsvc.errors import ParseError
 from feedsvc.models import EntryData, Evidence, FeedData
 from feedsvc.revisions import is_boilerplate
+from feedsvc.text import element_text
 
 SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm"})
-_TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 
 
 def article_files(path: Path) -> list[Path]:
@@ -87,9 +86,9 @@ def parse_file(
     raw copy): .html by its <title>, text by its first line that is not
     boilerplate."""
     if suffix.lower() in (".html", ".htm"):
-        m = _TITLE.search(body)
         html = decode_html(body)
-        title = unescape(decode_html(m.group(1))).strip() if m else fallback_title
+        raw_title = element_text(html, "title")
+        title = unescape(raw_title).strip() if raw_title is not None else fallback_title
         return EntryData(
             key=key, title=title, url=None, html=html, updated=modified, extractor="html"
         )

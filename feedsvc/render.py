@@ -29,7 +29,7 @@ from feedsvc.links import (
     whole_seconds,
 )
 from feedsvc.models import ArticleRow, EntryView, RevisionView, VersionRow
-from feedsvc.text import sanitize_html, web_url
+from feedsvc.text import sanitize_html, web_url, xml_safe, xml_text
 from feedsvc.textdiff import TextDiff, diff_texts
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -123,6 +123,42 @@ def published_of(article: ArticleRow) -> datetime:
     return article.first_seen_at
 
 
+class _XmlSafe:
+    """feedgen behind the one boundary where text enters a feed document:
+    every string handed to a FeedGenerator, its entries or its extensions
+    (titles, authors, categories, content, links) loses the characters XML
+    forbids first (text.xml_safe). Without it one upstream <author> holding
+    ESC made every Atom document of its feed a 500."""
+
+    def __init__(self, target: Any) -> None:
+        object.__setattr__(self, "_target", target)
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._target, name)
+        if callable(value) and not isinstance(value, type):
+
+            def call(*args: Any, **kwargs: Any) -> Any:
+                return _xml_safe_object(value(*xml_safe(args), **xml_safe(kwargs)))
+
+            return call
+        return _xml_safe_object(value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._target, name, xml_safe(value))
+
+
+def _xml_safe_object(value: Any) -> Any:
+    """feedgen's own objects (entries, extensions) come back wrapped too."""
+    module = type(value).__module__
+    if module.startswith("feedgen") or module == __name__:
+        return _XmlSafe(value)
+    return value
+
+
+def _feed_generator() -> Any:
+    return _XmlSafe(FeedGenerator())
+
+
 def _generator(fg: FeedGenerator, links: Links) -> None:
     fg.generator("feedsvc", version=__version__, uri=links.index())
 
@@ -130,7 +166,7 @@ def _generator(fg: FeedGenerator, links: Links) -> None:
 def _new_feed(
     fid: str, title: str, self_url: str, alternate: str, updated: datetime, links: Links
 ) -> FeedGenerator:
-    fg = FeedGenerator()
+    fg = _feed_generator()
     fg.register_extension("feedsvc_links", _AtomLinks, _EntryLinks, atom=True, rss=False)
     fg.id(fid)
     fg.title(title)
@@ -361,7 +397,7 @@ def feed_rss(name: str, title: str, views: Sequence[EntryView], links: Links) ->
     """/feeds/NAME.rss: the Atom feed's entries as RSS 2.0 items. The guid is
     the Atom entry id (not a URL: isPermaLink="false"), so it never changes;
     pubDate is when the article first appeared."""
-    fg = FeedGenerator()
+    fg = _feed_generator()
     fg.title(title)
     # feedgen takes the channel <link> from the last link given: self first.
     fg.link(href=links.feed(name, "rss"), rel="self", type="application/rss+xml")
@@ -394,6 +430,7 @@ def opml(feeds: Sequence[tuple[str, str]], links: Links) -> bytes:
     etree.SubElement(head, "title").text = "feedsvc feeds"
     etree.SubElement(head, "docs").text = "http://opml.org/spec2.opml"
     body = etree.SubElement(root, "body")
+    feeds = [(name, xml_text(title)) for name, title in feeds]
     for name, title in feeds:
         etree.SubElement(
             body,

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from feedsvc.models import LatestVersion
+from feedsvc.patterns import LinePattern
 from feedsvc.text import strip_controls
 from feedsvc.textdiff import diff_texts
 
@@ -86,12 +87,14 @@ def is_boilerplate(line: str) -> bool:
 MAX_MARKER_WORDS = 20
 
 CORRECTION_NOTICE = re.compile(
-    r"^\s*(correction|clarification|editor['\u2019]?s note|an earlier version of this)",
+    # [^\S\n]: spaces but not newlines, so that no line start scans past
+    # its own line (\s* made a text of many blank lines quadratic).
+    r"^[^\S\n]*(correction|clarification|editor['\u2019]?s note|an earlier version of this)",
     re.IGNORECASE | re.MULTILINE,
 )
 
 
-def normalise(text: str, ignore: Sequence[re.Pattern[str]] = ()) -> str:
+def normalise(text: str, ignore: Sequence[LinePattern] = ()) -> str:
     """Canonical text of an article: Unicode NFC, whitespace collapsed inside
     each paragraph, boilerplate lines (BOILERPLATE_LINE) and lines matching
     an `ignore` pattern dropped, one blank line between paragraphs. Two texts
@@ -122,8 +125,25 @@ def content_hash(title: str, text: str) -> str:
     return hashlib.sha256(f"{title}\x00{text}".encode()).hexdigest()
 
 
+# Chinese and Japanese are written without spaces between words: counted by
+# whitespace, a whole Japanese article is a handful of "words" and min_words
+# marks every version of it suspect. Each Han ideograph and each kana counts
+# as a word, as word processors count East Asian text; CJK punctuation and
+# full-width forms separate words. Korean puts spaces between words and is
+# counted by them.
+_CJK_CHAR = (
+    "\u3040-\u309f\u30a0-\u30ff\u31f0-\u31ff"  # hiragana, katakana
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # Han
+    "\U00020000-\U0003134f"  # Han, supplementary planes
+)
+_CJK_SEPARATOR = "\u3000-\u303f\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65"
+_WORD = re.compile(f"[{_CJK_CHAR}]|[^\\s{_CJK_CHAR}{_CJK_SEPARATOR}]+")
+
+
 def word_count(text: str) -> int:
-    return len(text.split())
+    """Words in `text`: runs between spaces, with each Chinese or Japanese
+    character a word of its own."""
+    return sum(1 for _ in _WORD.finditer(text))
 
 
 def _squash(text: str) -> str:

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import html as htmllib
 import re
+import string
+from collections.abc import Iterator
+from typing import TypeVar
 
 import lxml.html
 import nh3
 from lxml import etree
+
+T = TypeVar("T")
 
 BLOCK_TAGS = frozenset(
     [
@@ -118,7 +123,6 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u206
 # libxml2 silently drops everything below depth 255, and nh3 (html5ever)
 # takes time quadratic in the depth (50,000 nested <div>s: 14 s).
 MAX_DEPTH = 200
-_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9:-]*)\b[^>]*?(/?)>")
 _VOID = frozenset(
     [
         "area",
@@ -139,6 +143,30 @@ _VOID = frozenset(
 )
 
 
+def _tags(value: str) -> Iterator[tuple[int, int, bool, str, bool]]:
+    """Each tag of `value` as (start, end, closing, lowercased name,
+    self-closing), in order. A hand-written scan rather than a regex: every
+    character is looked at a bounded number of times, so no input (a
+    300,000 "<a " with no ">", say) makes it quadratic."""
+    pos, n = 0, len(value)
+    while (start := value.find("<", pos)) >= 0:
+        i = start + 1
+        closing = i < n and value[i] == "/"
+        if closing:
+            i += 1
+        j = i
+        while j < n and (value[j].isascii() and (value[j].isalnum() or value[j] in ":-")):
+            j += 1
+        if j == i or not value[i].isalpha():
+            pos = start + 1
+            continue
+        end = value.find(">", j)
+        if end < 0:
+            return  # no ">" anywhere after: no tag can end
+        yield start, end + 1, closing, value[i:j].lower(), value[end - 1] == "/"
+        pos = end + 1
+
+
 def flatten_deep(value: str, max_depth: int = MAX_DEPTH) -> str:
     """Drop the tags (not the text) that nest deeper than `max_depth`.
     One linear pass over the tags; ordinary HTML comes back unchanged."""
@@ -146,8 +174,7 @@ def flatten_deep(value: str, max_depth: int = MAX_DEPTH) -> str:
         return value
     out: list[str] = []
     depth = dropped = pos = 0
-    for m in _TAG.finditer(value):
-        closing, name, selfclosing = m.group(1), m.group(2).lower(), m.group(3)
+    for start, end, closing, name, selfclosing in _tags(value):
         if name in _VOID or selfclosing:
             continue
         if not closing:
@@ -160,8 +187,8 @@ def flatten_deep(value: str, max_depth: int = MAX_DEPTH) -> str:
         else:
             depth = max(0, depth - 1)
             continue
-        out.append(value[pos : m.start()])
-        pos = m.end()
+        out.append(value[pos:start])
+        pos = end
     if not out:
         return value
     out.append(value[pos:])
@@ -174,6 +201,73 @@ def one_line(value: str | None) -> str | None:
     if value is None:
         return None
     return " ".join(value.split()) or None
+
+
+def strip_tags(value: str) -> str:
+    """Every `<...>` replaced by a space, in one linear pass (the regex
+    `<[^>]*>` is quadratic on a run of "<" with no ">")."""
+    out: list[str] = []
+    pos = 0
+    while (start := value.find("<", pos)) >= 0:
+        end = value.find(">", start)
+        if end < 0:
+            break
+        out.append(value[pos:start])
+        out.append(" ")
+        pos = end + 1
+    out.append(value[pos:])
+    return "".join(out)
+
+
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+def element_text(html: str, tag: str) -> str | None:
+    """The raw content of the first <tag ...>...</tag> (case-insensitive),
+    or None. Found with str.find, in linear time whatever the input."""
+    lower = html.translate(_ASCII_LOWER)  # str.lower() may change the length
+    start = lower.find(f"<{tag}")
+    while start >= 0:
+        after = start + 1 + len(tag)
+        if after < len(lower) and (lower[after] == ">" or lower[after].isspace()):
+            break
+        start = lower.find(f"<{tag}", after)
+    if start < 0:
+        return None
+    open_end = lower.find(">", start)
+    if open_end < 0:
+        return None
+    close = lower.find(f"</{tag}>", open_end)
+    return None if close < 0 else html[open_end + 1 : close]
+
+
+# What XML 1.0 forbids (its Char production): C0 controls but tab, newline
+# and carriage return, lone surrogates, U+FFFE and U+FFFF. lxml (and so
+# feedgen) refuses a document holding one ("All strings must be XML
+# compatible"), and in HTML they are parse errors.
+_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(value: str) -> str:
+    """`value` without the characters XML forbids; the same type (a
+    markupsafe.Markup stays Markup), and the same object when there are none."""
+    if _XML_FORBIDDEN.search(value) is None:
+        return value
+    return type(value)(_XML_FORBIDDEN.sub("", value))
+
+
+def xml_safe(value: T) -> T:
+    """xml_text() through strings, lists, tuples and dicts; anything else
+    as it is. The boundary where text enters an XML or HTML document: every
+    value feedgen is handed (render.py) and every value a page template
+    prints (Jinja's finalize) goes through it."""
+    if isinstance(value, str):
+        return xml_text(value)  # type: ignore[return-value]
+    if isinstance(value, list | tuple):
+        return type(value)(xml_safe(v) for v in value)
+    if isinstance(value, dict):
+        return {k: xml_safe(v) for k, v in value.items()}  # type: ignore[return-value]
+    return value
 
 
 def strip_controls(value: str) -> str:
@@ -214,7 +308,7 @@ def html_to_text(value: str) -> str:
     try:
         root = lxml.html.fragment_fromstring(value, create_parent="div")
     except (etree.ParserError, ValueError):
-        return htmllib.unescape(re.sub(r"<[^>]*>", " ", value))
+        return htmllib.unescape(strip_tags(value))
     for el in root.iter():
         if not isinstance(el.tag, str):  # comments, processing instructions
             el.text = ""

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
-from feedsvc import charset, local, schedule
+from feedsvc import charset, isolation, local, schedule
 from feedsvc.config import FeedSettings, Settings
 from feedsvc.errors import FeedsvcError, FetchError, NotFound, ParseError
 from feedsvc.extract import EXTRACTOR, extract_article
@@ -138,6 +138,7 @@ class Updater:
             clock=clock,
         )
         self.markers = developing_markers(settings.scheduler.developing_markers)
+        isolation.configure(isolation.limits_from(settings.fetch))  # parsing's child processes
 
     def apply_settings(self, settings: Settings) -> None:
         """A reloaded config: feeds, intervals and markers apply from the

@@ -4,6 +4,7 @@ lists."""
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -71,6 +72,24 @@ def create_db_engine(url: str, *, idle_timeout: float | None = None) -> Engine:
     return engine
 
 
+@contextmanager
+def sqlite_file_lock(engine: Engine) -> Iterator[None]:
+    """On a SQLite file, hold an exclusive lock on DATABASE.migrate-lock
+    beside it: several processes starting at once on a fresh file would
+    otherwise each see no schema and race to create it ("table
+    alembic_version already exists"). PostgreSQL has its advisory lock."""
+    path = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not path or path == ":memory:" or path.startswith("file:"):
+        yield
+        return
+    with open(f"{path}.migrate-lock", "a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 class StoreBase:
     """The engine and the transaction helpers; each part of Store extends it."""
 
@@ -105,7 +124,7 @@ class StoreBase:
         cfg = AlembicConfig()
         cfg.set_main_option("script_location", str(MIGRATIONS))
         try:
-            with self.engine.begin() as conn:
+            with sqlite_file_lock(self.engine), self.engine.begin() as conn:
                 if self.dialect == "postgresql":
                     conn.execute(text("SELECT pg_advisory_xact_lock(784512)"))
                 cfg.attributes["connection"] = conn

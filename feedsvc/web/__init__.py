@@ -10,6 +10,7 @@ from feedsvc.config import Settings
 from feedsvc.errors import NotFound
 from feedsvc.links import Links
 from feedsvc.storage import ReadStore, Store
+from feedsvc.text import xml_safe
 from feedsvc.web.cache import RenderCache
 
 
@@ -50,6 +51,8 @@ def create_app(settings: Settings, store: ReadStore | None = None) -> Flask:
     # Block tags leave no blank lines behind in the HTML.
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
+    # Every value a page prints loses the characters XML forbids (text.xml_safe).
+    app.jinja_env.finalize = xml_safe
     app.extensions["feedsvc"] = WebState(settings, store or Store(settings.service.database))
     from feedsvc.web import api, feeds, health, metrics, pages, stats
 
