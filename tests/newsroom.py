@@ -11,6 +11,7 @@ from flask import Flask
 
 from feedsvc.config import Settings
 from feedsvc.models import ArticleRow
+from feedsvc.pool import poll_sources
 from feedsvc.storage import Store
 from feedsvc.update import Updater
 from feedsvc.web import create_app
@@ -84,7 +85,7 @@ class Newsroom:
 
     def poll(self, minutes: float = 20) -> None:
         self.clock.advance(minutes * 60)
-        for outcome in self.updater.poll("test", due_only=False):
+        for outcome in poll_sources(self.updater, "test", due_only=False):
             assert outcome.error is None, outcome.error
 
     def publish(self, slug: str, revisions: list[tuple[str, list[str]]]) -> ArticleRow:

@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from lxml import etree
 
 from feedsvc.config import Settings
+from feedsvc.pool import poll_sources
 from feedsvc.storage import Store
 from feedsvc.update import Updater
 from feedsvc.web import create_app
@@ -48,7 +49,7 @@ class Newsroom:
 
     def poll(self, advance: float = 60) -> None:
         self.clock.advance(advance)
-        outcomes = self.updater.poll("test", due_only=False)
+        outcomes = poll_sources(self.updater, "test", due_only=False)
         assert [o.error for o in outcomes] == [None]
 
     def close(self) -> None:

@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 
 from feedsvc.config import Settings
 from feedsvc.models import ArticleRow
+from feedsvc.pool import poll_sources
 from feedsvc.storage import Store
 from feedsvc.update import Updater
 from feedsvc.web import create_app
@@ -75,7 +76,7 @@ class Site:
 
     def poll(self) -> None:
         self.clock.advance(600)
-        outcomes = self.updater.poll("test", due_only=False)
+        outcomes = poll_sources(self.updater, "test", due_only=False)
         assert all(o.error is None for o in outcomes), outcomes
 
 

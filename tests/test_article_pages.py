@@ -18,6 +18,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from feedsvc.pool import check_articles, poll_sources
 from feedsvc.storage import Store
 from feedsvc.update import Updater
 from feedsvc.web import create_app
@@ -134,21 +135,22 @@ def test_done_a_developing_page_becomes_one_clean_entry_with_only_real_revisions
     settings, store, updater = world()
 
     assert [
-        (o.new_articles, o.new_versions, o.error) for o in updater.poll("w", due_only=False)
+        (o.new_articles, o.new_versions, o.error)
+        for o in poll_sources(updater, "w", due_only=False)
     ] == [(1, 1, None)]
     aid = store.find_article(site.url("/2021/09/panjshir")).id
 
     # A boilerplate-only revision (comments, sidebar, nonce, cache-buster).
     site.publish("/2021/09/panjshir", page("wordpress/v2.html"))
     clock.advance(120)
-    assert [o.new_versions for o in updater.check_articles("w")] == [0]
+    assert [o.new_versions for o in check_articles(updater, "w")] == [0]
 
     # The story itself: the marker gives way to two paragraphs.
     site.publish("/2021/09/panjshir", page("wordpress/v3.html"))
     clock.advance(240)
-    assert [o.new_versions for o in updater.check_articles("w")] == [1]
+    assert [o.new_versions for o in check_articles(updater, "w")] == [1]
     clock.advance(900)
-    assert [o.new_versions for o in updater.poll("w", due_only=False)] == [0]
+    assert [o.new_versions for o in poll_sources(updater, "w", due_only=False)] == [0]
 
     feed = atom(settings, store)
     assert len(feed.entries) == 1
@@ -172,7 +174,7 @@ def test_the_feed_summary_is_not_versioned_when_articles_are_fetched(
     site.items = [("Library to close", "/eastgate")]
     site.publish("/eastgate", page("ghost/v1.html"))
     _, store, updater = world()
-    updater.poll("w", due_only=False)
+    poll_sources(updater, "w", due_only=False)
     version = store.get_versions(store.find_article(site.url("/eastgate")).id, full=True)[0]
     assert "A short summary from the feed." not in version.text
     assert version.text.startswith("The city council voted on Thursday night")
@@ -185,10 +187,10 @@ def test_an_unchanged_page_is_fetched_conditionally_and_makes_no_version(
     site.items = [("Library to close", "/eastgate")]
     site.publish("/eastgate", page("ghost/v1.html"))
     _, store, updater = world()
-    updater.poll("w", due_only=False)
+    poll_sources(updater, "w", due_only=False)
     aid = store.find_article(site.url("/eastgate")).id
     clock.now = next_check(store, aid)
-    assert [(o.new_versions, o.not_modified) for o in updater.check_articles("w")] == [(0, True)]
+    assert [(o.new_versions, o.not_modified) for o in check_articles(updater, "w")] == [(0, True)]
     eastgate = [h for h in site.hits if h[0] == "/eastgate"]
     assert len(eastgate) == 2 and eastgate[1][1] is not None  # If-None-Match sent: 304
     assert len(store.get_versions(aid)) == 1
@@ -200,19 +202,21 @@ def test_a_feed_poll_checks_at_once_only_the_pages_of_new_or_changed_entries(
     site.items = [("Library to close", "/eastgate")]
     site.publish("/eastgate", page("ghost/v1.html"))
     _, _, updater = world()
-    updater.poll("w", due_only=False)
+    poll_sources(updater, "w", due_only=False)
     clock.advance(300)
 
     # A new entry: its page is fetched; the unchanged entry's page waits.
     site.items.append(("Harwick derailment", "/harwick"))
     site.publish("/harwick", page("newspaper/v4.html"))
-    assert [(o.new_articles, o.new_versions) for o in updater.poll("w", due_only=False)] == [(1, 1)]
+    assert [
+        (o.new_articles, o.new_versions) for o in poll_sources(updater, "w", due_only=False)
+    ] == [(1, 1)]
     assert site.hits_of("/eastgate") == 1
 
     # The site retitles the entry in its feed: the page is checked at once.
     clock.advance(300)
     site.items[0] = ("Library to close at the end of the year", "/eastgate")
-    updater.poll("w", due_only=False)
+    poll_sources(updater, "w", due_only=False)
     assert site.hits_of("/eastgate") == 2
     assert site.hits_of("/harwick") == 1
 
@@ -224,10 +228,10 @@ def test_an_unchanged_feed_costs_one_304_and_no_page_fetches(
     site.publish("/eastgate", page("ghost/v1.html"))
     site.publish("/harwick", page("newspaper/v4.html"))
     _, _, updater = world()
-    updater.poll("w", due_only=False)
+    poll_sources(updater, "w", due_only=False)
     clock.advance(900)
     before = len(site.hits)
-    assert [o.not_modified for o in updater.poll("w", due_only=False)] == [True]
+    assert [o.not_modified for o in poll_sources(updater, "w", due_only=False)] == [True]
     assert site.hits[before:] == [("/feed.xml", site.hits[before][1])]
     assert site.hits[before][1] is not None
 
@@ -240,13 +244,13 @@ def test_boilerplate_only_page_changes_are_not_revisions_on_any_template(
     site.publish("/harwick", page("newspaper/v1.html"))
     site.publish("/panjshir", page("wordpress/v1.html"))
     _, store, updater = world(developing_interval="15m")
-    updater.poll("w", due_only=False)
+    poll_sources(updater, "w", due_only=False)
     site.publish("/eastgate", page("ghost/v2.html"))
     site.publish("/harwick", page("newspaper/v2.html"))
     site.publish("/panjshir", page("wordpress/v2.html"))
     clock.advance(900)
-    updater.poll("w", due_only=False)
-    updater.check_articles("w")
+    poll_sources(updater, "w", due_only=False)
+    check_articles(updater, "w")
     counts = {
         path: len(store.get_versions(store.find_article(site.url(path)).id))
         for path in ("/eastgate", "/harwick", "/panjshir")
@@ -261,7 +265,7 @@ def test_a_developing_story_is_polled_fast_backs_off_and_returns_to_the_interval
     site.publish("/harwick", page("newspaper/v1.html"))  # "This is a developing story"
     settings, store, updater = world()
     t0 = clock()
-    updater.poll("w", due_only=False)
+    poll_sources(updater, "w", due_only=False)
     aid = store.find_article(site.url("/harwick")).id
     assert store.get_article(aid).developing
     assert next_check(store, aid) == t0 + timedelta(minutes=2)
@@ -271,25 +275,25 @@ def test_a_developing_story_is_polled_fast_backs_off_and_returns_to_the_interval
     gaps = []
     for _ in range(4):
         clock.now = next_check(store, aid)
-        assert [o.new_versions for o in updater.check_articles("w")] == [0]
+        assert [o.new_versions for o in check_articles(updater, "w")] == [0]
         gaps.append((next_check(store, aid) - clock()).total_seconds())
     assert gaps == [240, 480, 900, 900]
 
     # A real change while still developing: fast again.
     site.publish("/harwick", page("newspaper/v3.html"))  # 12 dead -> 15 dead
     clock.now = next_check(store, aid)
-    assert [o.new_versions for o in updater.check_articles("w")] == [1]
+    assert [o.new_versions for o in check_articles(updater, "w")] == [1]
     assert next_check(store, aid) == clock() + timedelta(minutes=2)
     assert "developing" in {t.term for t in atom(settings, store).entries[0].tags}
 
     # The marker goes: back to the bottom of the ladder, the feed's pace.
     site.publish("/harwick", page("newspaper/v4.html"))
     clock.now = next_check(store, aid)
-    assert [o.new_versions for o in updater.check_articles("w")] == [1]
+    assert [o.new_versions for o in check_articles(updater, "w")] == [1]
     assert next_check(store, aid) == clock() + timedelta(minutes=15)
     assert not store.get_article(aid).developing
     assert {t.term for t in atom(settings, store).entries[0].tags} == {"updated"}
-    assert updater.check_articles("w") == []
+    assert check_articles(updater, "w") == []
 
 
 def test_a_developing_story_returns_to_the_ladder_after_the_window(
@@ -298,13 +302,13 @@ def test_a_developing_story_returns_to_the_ladder_after_the_window(
     site.items = [("Harwick", "/harwick")]
     site.publish("/harwick", page("newspaper/v1.html"))
     _, store, updater = world(developing_window="1h")
-    updater.poll("w", due_only=False)
+    poll_sources(updater, "w", due_only=False)
     aid = store.find_article(site.url("/harwick")).id
     t0 = store.get_article(aid).updated_at
     checks = []  # minutes after the change
     while (when := next_check(store, aid)) is not None and when - t0 < timedelta(hours=8):
         clock.now = when
-        updater.check_articles("w")
+        check_articles(updater, "w")
         checks.append((when - t0).total_seconds() / 60)
     # 2m, then gaps of 4m, 8m, 15m (capped by the feed's interval) ...
     assert checks[:4] == [2, 6, 14, 29]
@@ -322,13 +326,13 @@ def test_a_paywall_fragment_is_confirmed_then_kept_out_of_the_feed(
     site.items = [("Harwick", "/harwick")]
     site.publish("/harwick", page("newspaper/v1.html"))
     settings, store, updater = world()
-    updater.poll("w", due_only=False)
+    poll_sources(updater, "w", due_only=False)
     aid = store.find_article(site.url("/harwick")).id
 
     site.publish("/harwick", page("newspaper/paywall.html"))
     clock.now = next_check(store, aid)
     before = site.hits_of("/harwick")
-    updater.check_articles("w")
+    check_articles(updater, "w")
     assert site.hits_of("/harwick") - before == 2  # confirmed by a second fetch
     assert [(v.number, v.suspect) for v in store.get_versions(aid)] == [(1, False), (2, True)]
     entry = atom(settings, store).entries[0]
@@ -338,7 +342,7 @@ def test_a_paywall_fragment_is_confirmed_then_kept_out_of_the_feed(
     # The article comes back, with a real change: published again.
     site.publish("/harwick", page("newspaper/v3.html"))
     clock.now = next_check(store, aid)
-    updater.check_articles("w")
+    check_articles(updater, "w")
     assert [(v.number, v.suspect) for v in store.get_versions(aid)][-1] == (3, False)
     content = atom(settings, store).entries[0].content[0].value
     assert "At least 15 people have died" in content
@@ -350,11 +354,11 @@ def test_a_fragment_that_the_second_fetch_contradicts_is_no_revision(
     site.items = [("Harwick", "/harwick")]
     site.publish("/harwick", page("newspaper/v1.html"))
     _, store, updater = world()
-    updater.poll("w", due_only=False)
+    poll_sources(updater, "w", due_only=False)
     aid = store.find_article(site.url("/harwick")).id
     site.once["/harwick"] = [page("newspaper/paywall.html")]  # a one-off error template
     clock.now = next_check(store, aid)
-    assert [o.new_versions for o in updater.check_articles("w")] == [0]
+    assert [o.new_versions for o in check_articles(updater, "w")] == [0]
     assert [v.number for v in store.get_versions(aid)] == [1]
 
 
@@ -362,12 +366,12 @@ def test_a_small_real_edit_passes_the_guard(site: Site, world: Any, clock: Any) 
     site.items = [("Harwick", "/harwick")]
     site.publish("/harwick", page("newspaper/v1.html"))
     _, store, updater = world()
-    updater.poll("w", due_only=False)
+    poll_sources(updater, "w", due_only=False)
     aid = store.find_article(site.url("/harwick")).id
     site.publish("/harwick", page("newspaper/v3.html"))
     clock.now = next_check(store, aid)
     before = site.hits_of("/harwick")
-    assert [o.new_versions for o in updater.check_articles("w")] == [1]
+    assert [o.new_versions for o in check_articles(updater, "w")] == [1]
     assert site.hits_of("/harwick") - before == 1  # no second fetch needed
     v2 = store.get_versions(aid)[-1]
     assert (v2.suspect, v2.words_added, v2.words_removed) == (False, 1, 1)
@@ -381,20 +385,20 @@ def test_an_article_that_left_its_feed_is_checked_at_once_then_climbs_the_ladder
     # A ladder of one's own: the feed's interval for 2h, every 6h to 2 days.
     _, store, updater = world(recheck=[["2h", "interval"], ["2d", "6h"]])
     t0 = clock()
-    updater.poll("w", due_only=False)
+    poll_sources(updater, "w", due_only=False)
     aid = store.find_article(site.url("/eastgate")).id
     assert next_check(store, aid) == t0 + timedelta(minutes=15)  # in its feed: the ladder
 
     site.items = []  # it drops out of the feed
     clock.advance(300)
-    updater.poll("w", due_only=False)
+    poll_sources(updater, "w", due_only=False)
     assert store.get_article(aid).status == "dropped"
     assert next_check(store, aid) == clock()  # leaving the feed is news: checked now
 
     checks = []  # (age of the last change at a check, gap to the next check)
     while (when := next_check(store, aid)) is not None:
         clock.now = when
-        updater.check_articles("w")
+        check_articles(updater, "w")
         after = next_check(store, aid)
         checks.append((clock() - t0, after - clock() if after else None))
 
@@ -411,13 +415,13 @@ def test_a_404_is_an_event_in_the_history_not_a_version(site: Site, world: Any, 
     site.items = [("Eastgate", "/eastgate")]
     site.publish("/eastgate", page("ghost/v1.html"))
     _, store, updater = world()
-    updater.poll("w", due_only=False)
+    poll_sources(updater, "w", due_only=False)
     aid = store.find_article(site.url("/eastgate")).id
     site.items = []
     clock.advance(900)
-    updater.poll("w", due_only=False)
+    poll_sources(updater, "w", due_only=False)
     site.status["/eastgate"] = 404
-    updater.check_articles("w")
+    check_articles(updater, "w")
     assert [v.number for v in store.get_versions(aid)] == [1]
     assert [kind for _, kind, _ in store.list_events(aid)] == ["gone"]
     assert store.get_article(aid).status == "gone"
@@ -429,11 +433,11 @@ def test_a_redirect_to_another_article_is_a_moved_event(site: Site, world: Any, 
     site.publish("/harwick", page("newspaper/v1.html"))
     site.publish("/harwick-latest", page("newspaper/v4.html"))
     _, store, updater = world()
-    updater.poll("w", due_only=False)
+    poll_sources(updater, "w", due_only=False)
     aid = store.find_article(site.url("/harwick")).id
     site.redirects["/harwick"] = "/harwick-latest"
     clock.now = next_check(store, aid)
-    updater.check_articles("w")
+    check_articles(updater, "w")
     events = store.list_events(aid)
     assert [kind for _, kind, _ in events] == ["moved"]
     assert site.url("/harwick-latest") in (events[0][2] or "")
@@ -441,17 +445,17 @@ def test_a_redirect_to_another_article_is_a_moved_event(site: Site, world: Any, 
     assert len(store.get_versions(aid)) == 1
 
 
-def test_the_scheduler_tick_checks_due_article_pages(site: Site, world: Any, clock: Any) -> None:
-    from feedsvc.scheduler import Ticker
+def test_the_scheduler_checks_due_article_pages(site: Site, world: Any, clock: Any) -> None:
+    from feedsvc.scheduler import Scheduler
 
     site.items = [("Harwick", "/harwick")]
     site.publish("/harwick", page("newspaper/v1.html"))
     _, store, updater = world()
-    updater.poll("w", due_only=False)
+    poll_sources(updater, "w", due_only=False)
     aid = store.find_article(site.url("/harwick")).id
     site.publish("/harwick", page("newspaper/v3.html"))
     clock.now = next_check(store, aid)
-    Ticker(updater, owner="ticker").tick()
+    Scheduler(updater, store, owner="scheduler").run_until_idle()
     assert [v.number for v in store.get_versions(aid)] == [1, 2]
 
 
@@ -463,7 +467,9 @@ def test_an_entry_whose_link_is_not_a_web_page_keeps_the_feeds_text(
     )
     site.items = [("Annual report", "/report.pdf")]
     _, store, updater = world()
-    assert [(o.new_articles, o.error) for o in updater.poll("w", due_only=False)] == [(1, None)]
+    assert [(o.new_articles, o.error) for o in poll_sources(updater, "w", due_only=False)] == [
+        (1, None)
+    ]
     [version] = store.get_versions(store.find_article(site.url("/report.pdf")).id, full=True)
     assert version.text == "A short summary from the feed."
 
@@ -474,7 +480,9 @@ def test_a_page_that_cannot_be_fetched_harms_only_its_own_article(site: Site, wo
     site.status["/broken"] = 500
     site.publish("/eastgate", page("ghost/v1.html"))
     _, store, updater = world()
-    assert [(o.new_articles, o.error) for o in updater.poll("w", due_only=False)] == [(1, None)]
+    assert [(o.new_articles, o.error) for o in poll_sources(updater, "w", due_only=False)] == [
+        (1, None)
+    ]
     assert store.find_article(site.url("/eastgate")).latest_version == 1
 
 
@@ -507,14 +515,14 @@ def test_turning_fetch_articles_off_stops_following_the_pages(
     site.items = [("Harwick", "/harwick")]
     site.publish("/harwick", page("newspaper/v1.html"))  # developing: checked on its own
     _, store, updater = world()
-    updater.poll("w", due_only=False)
+    poll_sources(updater, "w", due_only=False)
     aid = store.find_article(site.url("/harwick")).id
     off = make_settings(
         [{"name": "courier", "sources": [site.url("/feed.xml")], "fetch_articles": False}]
     )
     clock.now = next_check(store, aid)
     before = site.hits_of("/harwick")
-    assert Updater(off, store, clock=clock).check_articles("w")[0].error is None
+    assert check_articles(Updater(off, store, clock=clock), "w")[0].error is None
     assert site.hits_of("/harwick") == before
     assert next_check(store, aid) is None
 
@@ -525,13 +533,13 @@ def test_a_page_whose_checks_keep_failing_is_on_healthz_and_backs_off(
     site.items = [("Harwick", "/harwick")]
     site.publish("/harwick", page("newspaper/v1.html"))
     settings, store, updater = world()
-    updater.poll("w", due_only=False)
+    poll_sources(updater, "w", due_only=False)
     aid = store.find_article(site.url("/harwick")).id
     site.status["/harwick"] = 503
     gaps = []
     for _ in range(3):
         clock.now = next_check(store, aid)
-        updater.check_articles("w")
+        check_articles(updater, "w")
         gaps.append((next_check(store, aid) - clock()).total_seconds())
     assert gaps[0] < gaps[1] < gaps[2]  # exponential backoff, not the 2m of a developing story
     health = create_app(settings, store).test_client().get("/healthz").get_json()
