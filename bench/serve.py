@@ -37,6 +37,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from feedsvc import config  # noqa: E402
+from feedsvc.pool import poll_sources  # noqa: E402
 from feedsvc.storage import Store  # noqa: E402
 
 PHRASE = (
@@ -83,11 +84,11 @@ def feed_of_50(folder: Path) -> None:
     store = Store(settings.service.database)
     store.sync_sources(settings.feeds, datetime.now(UTC))
     updater = Updater(settings, store)
-    updater.poll("bench", due_only=False)
+    poll_sources(updater, "bench", due_only=False)
     for n in range(0, 50, 2):
         path = articles / f"a{n:02}.txt"
         path.write_text(path.read_text() + "\nMore details to follow.\n")
-    updater.poll("bench", due_only=False)
+    poll_sources(updater, "bench", due_only=False)
     updater.close()
     store.close()
 

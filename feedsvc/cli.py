@@ -111,29 +111,30 @@ def _serve(settings: Settings, store: Store, watcher: ConfigWatcher) -> None:
 
 @contextmanager
 def scheduling(settings: Settings, store: Store, watcher: ConfigWatcher) -> Iterator[None]:
-    """Run the scheduler (the Ticker) for the duration of the block; on the
-    way out, let the polls in flight finish, then close the HTTP client.
-    Ctrl-C or SIGTERM inside the block is the ordinary way to leave it. A
-    reloaded config adds and retires sources and applies to the next polls."""
-    from feedsvc.scheduler import Ticker
+    """Run the scheduler for the duration of the block; on the way out, let
+    the polls in flight finish, then close the HTTP client. Ctrl-C or
+    SIGTERM inside the block is the ordinary way to leave it. A reloaded
+    config adds and retires sources and applies to the next polls."""
+    from feedsvc.scheduler import Scheduler
     from feedsvc.update import Updater, utcnow
 
     store.sync_sources(settings.feeds, utcnow())
     updater = Updater(settings, store)
+    scheduler = Scheduler(updater, store, hub_state=store)
 
     def apply(new: Settings) -> None:
         store.sync_sources(new.feeds, utcnow())
         updater.apply_settings(new)
+        scheduler.wake.set()  # new sources are due now
 
     watcher.on_reload(apply)
-    ticker = Ticker(updater, hub_state=store)
-    ticker.start()
+    scheduler.start()
     try:
         yield
     except KeyboardInterrupt:
         pass
     finally:
-        ticker.stop()
+        scheduler.stop()
         updater.close()
         log.info("stopped")
 
@@ -196,6 +197,7 @@ def poll(settings: Settings, feed_name: str | None, due_only: bool) -> None:
     page of every article in them and every page that is due, and exit
     (status 1 if a source failed). With --due, only what is due."""
     from feedsvc.leases import worker_id
+    from feedsvc.pool import check_articles, poll_sources
     from feedsvc.update import Updater, utcnow
 
     if feed_name is not None and feed_name not in {f.name for f in settings.feeds}:
@@ -212,7 +214,8 @@ def poll(settings: Settings, feed_name: str | None, due_only: bool) -> None:
         with click.progressbar(
             length=total, label="polling", file=sys.stderr, hidden=not show
         ) as bar:
-            outcomes = updater.poll(
+            outcomes = poll_sources(
+                updater,
                 worker_id(),
                 feed=feed_name,
                 due_only=due_only,
@@ -228,8 +231,8 @@ def poll(settings: Settings, feed_name: str | None, due_only: bool) -> None:
             for o in outcomes
             if o.not_modified and o.feed in page_feeds and not due_only
         ]
-        checks = updater.check_articles(
-            worker_id(), feed=feed_name, limit=100_000, in_sources=unchanged
+        checks = check_articles(
+            updater, worker_id(), feed=feed_name, limit=100_000, in_sources=unchanged
         )
         if settings.service.hub:
             # Best effort: a failing hub is recorded and retried by the

@@ -177,7 +177,11 @@ SETTINGS: tuple[Setting, ...] = (
         _interval_ladder,
     ),
     Setting(
-        "scheduler", "tick", 5.0, "How often the scheduler looks for due sources.", parse_interval
+        "scheduler",
+        "tick",
+        5.0,
+        "Longest a worker sleeps when nothing is due (it wakes at the next due time anyway).",
+        parse_interval,
     ),
     Setting("scheduler", "concurrency", 4, "Sources polled at once by one process.", _positive_int),
     Setting("scheduler", "per_host", 2, "Requests at once to one upstream host.", _positive_int),

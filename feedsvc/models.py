@@ -87,6 +87,8 @@ class SourceForUpdate:
     last_modified: str | None
     failures: int
     lease_owner: str
+    due_at: datetime | None = None  # its next_poll_at when it was claimed
+    last_polled_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -1,27 +1,25 @@
-"""One source's poll: fetch -> parse / extract -> normalise -> decide -> store.
+"""One source's poll: read -> decide -> store.
 
-The Updater is the pipeline's only orchestrator. It never imports Flask; the
-scheduler and the command line call it.
+The Updater polls one claimed source (or checks one claimed article page):
+it reads it (feedsvc.reading), decides what is new, and writes that in one
+transaction. Claiming, the pool of polls in flight and lease renewal are the
+scheduler's (feedsvc.pool). The clock is injected and read once per poll or
+check: that `now` is the poll's time throughout. It never imports Flask.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import threading
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path, PurePosixPath
-from urllib.parse import urlsplit
+from typing import Any
 
-from feedsvc import charset, isolation, local, schedule
+from feedsvc import isolation, schedule
 from feedsvc.config import FeedSettings, Settings
 from feedsvc.errors import FeedsvcError, FetchError, NotFound, ParseError
-from feedsvc.extract import EXTRACTOR, extract_article
 from feedsvc.fetch import Fetcher
-from feedsvc.leases import dead_here
 from feedsvc.models import (
     ArticleForCheck,
     ArticleForUpdate,
@@ -35,13 +33,11 @@ from feedsvc.models import (
     SourceForUpdate,
     VersionIntent,
 )
-from feedsvc.parse import EXTRACTOR as PARSER
-from feedsvc.parse import looks_like_feed, parse_feed
+from feedsvc.reading import Found, Reader, is_url, parse_document, reread
 from feedsvc.revisions import (
     decide,
     developing_markers,
     is_developing,
-    looks_truncated,
     normalise,
     normalise_title,
     word_count,
@@ -54,7 +50,7 @@ from feedsvc.schedule import (
     next_poll,
 )
 from feedsvc.storage import LeaseLost, UpdaterStore, WriteConflict
-from feedsvc.text import flatten_deep, html_to_text, sanitize_html, text_to_html
+from feedsvc.text import html_to_text, sanitize_html, text_to_html
 
 log = logging.getLogger("feedsvc.update")
 
@@ -65,54 +61,8 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def is_url(locator: str) -> bool:
-    return urlsplit(locator).scheme in ("http", "https")
-
-
-HTML_TYPES = ("text/html", "application/xhtml+xml", "")
-
-
-def page_evidence(result: FetchResult, extractor: str) -> Evidence:
-    return Evidence(
-        url=result.url,
-        fetched_at=result.fetched_at,
-        status=result.status,
-        body=result.body,
-        etag=result.etag,
-        last_modified=result.last_modified,
-        content_type=result.headers.get("content-type"),
-        extractor=extractor,
-        request_headers=result.request_headers or None,
-        response_headers=result.headers or None,
-    )
-
-
-def decode_html(result: FetchResult) -> str:
-    """A fetched page as text: charset from the header, a BOM or the page."""
-    return charset.decode_html(result.body, result.headers.get("content-type"))
-
-
-@dataclass(frozen=True)
-class Page:
-    """An article page fetched and extracted, past the extraction guard."""
-
-    result: FetchResult
-    entry: EntryData | None = None  # None: not modified since the last check
-    evidence: Evidence | None = None
-    suspect: bool = False  # still a fragment after a second fetch
-
-
-@dataclass(frozen=True)
-class Found:
-    """What a source's poll found, before any decision."""
-
-    feed: FeedData
-    evidence: dict[str, Evidence]  # by entry key; missing -> `shared`
-    shared: Evidence | None = None
-    pages: dict[str, Page] = field(default_factory=dict)  # entries that are article pages
-    follow_links: bool = False  # fetch_articles: version each entry's linked page
-    # `feedsvc poll`: look at every entry's page now, changed in the feed or not.
-    everything: bool = False
+def _nothing() -> None:
+    pass
 
 
 class Updater:
@@ -126,8 +76,6 @@ class Updater:
         self.settings = settings
         self.store = store
         self.clock = clock
-        # Set when the process is stopping: no new claims, polls in flight finish.
-        self.stopping = threading.Event()
         self.fetcher = fetcher or Fetcher(
             settings.user_agent,
             timeout=settings.fetch.timeout,
@@ -137,6 +85,7 @@ class Updater:
             max_hold=settings.scheduler.max_backoff,
             clock=clock,
         )
+        self.reader = Reader(settings, self.fetcher)
         self.markers = developing_markers(settings.scheduler.developing_markers)
         isolation.configure(isolation.limits_from(settings.fetch))  # parsing's child processes
 
@@ -145,84 +94,46 @@ class Updater:
         next poll on (the HTTP client keeps its limits until a restart)."""
         self.markers = developing_markers(settings.scheduler.developing_markers)
         self.settings = settings
+        self.reader.settings = settings
 
     def close(self) -> None:
-        self.fetcher.close()
+        self.reader.close()
 
-    # -- many sources --------------------------------------------------------
+    # -- many at once: the pool lives in feedsvc.pool; these are its short forms --
 
-    def poll(
-        self,
-        owner: str,
-        *,
-        feed: str | None = None,
-        due_only: bool = True,
-        everything: bool = False,
-        limit: int = 1000,
-        progress: Callable[[PollOutcome], None] | None = None,
-    ) -> list[PollOutcome]:
-        """Poll sources (the due ones, or all of them) in a bounded pool.
-        Each is claimed just before its poll, so a lease never runs down
-        while the source waits in a queue, and a worker takes only what it
-        can poll now. Returns one outcome per source polled (at most
-        `limit`); sources another process holds are skipped. `everything`
-        (`feedsvc poll`): a feed that changed has the page of every entry
-        checked, not only of those new or changed in it."""
-        now = self.clock()
-        dead = [o for o in self.store.list_lease_owners(now) if dead_here(o)]
-        if dead:
-            log.info("dropping leases of dead processes: %s", ", ".join(sorted(dead)))
-            self.store.release_leases(dead)
-        if due_only:
-            claims: Callable[[], SourceForUpdate | None] = self._next_due(owner, feed)
-            threads = self.settings.scheduler.concurrency
-        else:
-            claims = self._each_of(
-                self.store.list_candidate_sources(now, limit=limit, feed=feed, due_only=False),
-                owner,
-            )
-            threads = max(1, min(self.settings.scheduler.concurrency, limit))
-        return _Run(self, owner, claims, limit, progress, everything=everything).run(threads)
+    def poll(self, owner: str, **options: Any) -> list[PollOutcome]:
+        """feedsvc.pool.poll_sources with this updater."""
+        from feedsvc.pool import poll_sources
 
-    def _lease_until(self) -> datetime:
-        return self.clock() + timedelta(seconds=self.settings.scheduler.lease)
+        return poll_sources(self, owner, **options)
 
-    def _next_due(self, owner: str, feed: str | None) -> Callable[[], SourceForUpdate | None]:
-        def claim() -> SourceForUpdate | None:
-            return self.store.claim_next_source(self.clock(), owner, self._lease_until(), feed=feed)
+    def check_articles(self, owner: str, **options: Any) -> list[PollOutcome]:
+        """feedsvc.pool.check_articles with this updater."""
+        from feedsvc.pool import check_articles
 
-        return claim
-
-    def _each_of(self, ids: list[int], owner: str) -> Callable[[], SourceForUpdate | None]:
-        pending = list(reversed(ids))
-        lock = threading.Lock()
-
-        def claim() -> SourceForUpdate | None:
-            while True:
-                with lock:
-                    if not pending:
-                        return None
-                    source_id = pending.pop()
-                source = self.store.claim_source(
-                    source_id, self.clock(), owner, self._lease_until(), due_only=False
-                )
-                if source is not None:
-                    return source  # else another process holds it: next one
-
-        return claim
+        return check_articles(self, owner, **options)
 
     # -- one source ----------------------------------------------------------
 
-    def poll_source(self, source: SourceForUpdate, *, everything: bool = False) -> PollOutcome:
+    def poll_source(
+        self,
+        source: SourceForUpdate,
+        *,
+        everything: bool = False,
+        fetched: Callable[[], None] = _nothing,
+    ) -> PollOutcome:
         """Poll one claimed source. Whatever goes wrong harms only this
-        source: it is recorded, backed off and reported, never raised."""
+        source: it is recorded, backed off and reported, never raised.
+        `fetched` is called once its request is answered (or failed): the
+        scheduler's per-host limit counts requests, not parsing."""
         try:
             feed = self.settings.feed(source.feed)
         except NotFound:
             self.store.release_source(source)
             return PollOutcome(source.id, source.feed, source.locator, error="feed not configured")
+        now = self.clock()
         try:
-            outcome = self._poll(source, feed, everything=everything)
+            outcome = self._poll(source, feed, now, everything=everything, fetched=fetched)
         except LeaseLost as exc:
             outcome = PollOutcome(source.id, source.feed, source.locator, error=str(exc))
         except WriteConflict as exc:
@@ -232,15 +143,16 @@ class Updater:
                 self.store.release_source(source)
             outcome = PollOutcome(source.id, source.feed, source.locator, error=str(exc))
         except FeedsvcError as exc:
-            outcome = self._failed(source, feed, exc)
+            outcome = self._failed(source, feed, exc, now)
         except Exception as exc:  # a bug must not stop the other sources
             log.exception("poll %s %s: unexpected error", source.feed, source.locator)
-            outcome = self._failed(source, feed, exc)
+            outcome = self._failed(source, feed, exc, now)
         self._log(outcome)
         return outcome
 
-    def _failed(self, source: SourceForUpdate, feed: FeedSettings, exc: Exception) -> PollOutcome:
-        now = self.clock()
+    def _failed(
+        self, source: SourceForUpdate, feed: FeedSettings, exc: Exception, now: datetime
+    ) -> PollOutcome:
         message = str(exc) if isinstance(exc, FeedsvcError) else f"{type(exc).__name__}: {exc}"
         retry_after = exc.retry_after if isinstance(exc, FetchError) else None
         gone = isinstance(exc, FetchError) and exc.gone
@@ -257,45 +169,42 @@ class Updater:
         return PollOutcome(source.id, source.feed, source.locator, error=message)
 
     def _poll(
-        self, source: SourceForUpdate, feed: FeedSettings, *, everything: bool = False
+        self,
+        source: SourceForUpdate,
+        feed: FeedSettings,
+        now: datetime,
+        *,
+        everything: bool = False,
+        fetched: Callable[[], None] = _nothing,
     ) -> PollOutcome:
         result: FetchResult | None = None
         if is_url(source.url):
-            result = self.fetcher.get(
-                source.url, etag=source.etag, last_modified=source.last_modified
-            )
+            try:
+                result = self.reader.fetch(
+                    source.url, etag=source.etag, last_modified=source.last_modified
+                )
+            finally:
+                fetched()
+            # The poll's time is when the answer came: counted from there,
+            # the upstream never sees two polls closer than the interval.
+            now = result.fetched_at
             if result.not_modified:
-                unchanged = self._unchanged_page_source(source, feed, result)
-                return self._finish(source, feed, unchanged, result, not_modified=True)
-            found = self._read_response(source, feed, result)
-            if feed.fetch_articles and not found.pages:
-                found = replace(found, follow_links=True, everything=everything)
-        else:
-            data, evidence = local.read_path(
-                Path(source.url), self.settings.fetch.max_bytes, self.settings.base_dir
-            )
-            entries = tuple(read_local_html(e, evidence[e.key].url) for e in data.entries)
-            found = Found(replace(data, entries=entries), evidence)
-        intents, notes = self.intents(source.feed, feed, found)
-        return self._finish(source, feed, intents, result, notes=[*found.feed.notes, *notes])
+                unchanged = self._unchanged_page_source(source, feed, result, now)
+                return self._finish(source, feed, unchanged, result, now, not_modified=True)
 
-    def _read_response(
-        self, source: SourceForUpdate, feed: FeedSettings, result: FetchResult
-    ) -> Found:
-        if looks_like_feed(result.body, result.content_type):
-            data = parse_feed(result.body, result.url, result.headers)
-            return Found(data, {}, page_evidence(result, PARSER))
-        if result.content_type in HTML_TYPES:
-            key = source.locator
-            article = self.store.get_articles_for_update(source.feed, [key]).get(key)
-            page = self._read_page(result.url, key, feed, article, first=result)
-            assert page.entry is not None
-            data = FeedData(page.entry.title, result.url, (page.entry,))
-            return Found(data, {}, page.evidence, pages={key: page})
-        raise ParseError(f"{result.url}: neither a feed nor a web page ({result.content_type})")
+            def article_of(key: str) -> ArticleForUpdate | None:
+                return self.store.get_articles_for_update(source.feed, [key]).get(key)
+
+            found = self.reader.read_response(result, source.locator, feed, article_of)
+            if found.follow_links:
+                found = replace(found, everything=everything)
+        else:
+            found = self.reader.read_local(source.url)
+        intents, notes = self.intents(source.feed, feed, found, now)
+        return self._finish(source, feed, intents, result, now, notes=[*found.feed.notes, *notes])
 
     def _unchanged_page_source(
-        self, source: SourceForUpdate, feed: FeedSettings, result: FetchResult
+        self, source: SourceForUpdate, feed: FeedSettings, result: FetchResult, now: datetime
     ) -> list[ArticleIntent]:
         """A source that answered 304: if it is an article page, the check
         that found nothing new (it climbs its ladder); nothing for a feed."""
@@ -304,7 +213,7 @@ class Updater:
         )
         if article is None:
             return []
-        check = self._after_check(article, None, result, feed, page_source=True)
+        check = self._after_check(article, None, result, feed, now, page_source=True)
         return [ArticleIntent(article.key, article.url, None, None, check=check)]
 
     def _finish(
@@ -313,18 +222,20 @@ class Updater:
         feed: FeedSettings,
         intents: Sequence[ArticleIntent],
         result: FetchResult | None,
+        now: datetime,
         *,
         not_modified: bool = False,
         notes: Sequence[str] = (),
     ) -> PollOutcome:
-        now = self.clock()
         page_next = _page_source_next(source, intents)
         if page_next is not None:
             # A page source: its polls are its page's checks, on the ladder.
             when = page_next
         else:
-            when = next_poll(now, self.settings.feed_interval(feed), key=source.locator)
-            if not feed.fetch_articles:
+            interval = self.settings.feed_interval(feed)
+            when = next_poll(now, interval, key=source.locator)
+            cheap = not_modified and _on_its_interval(source, interval)
+            if not feed.fetch_articles and not cheap:
                 when = min(when, self._developing_poll(source, feed, intents, now) or when)
         # Kept as the source's last_error with no failure counted: the poll
         # worked, but /healthz and the log should say what it left out.
@@ -384,7 +295,7 @@ class Updater:
     # -- deciding ------------------------------------------------------------
 
     def intents(
-        self, feed_name: str, feed: FeedSettings, found: Found
+        self, feed_name: str, feed: FeedSettings, found: Found, now: datetime
     ) -> tuple[list[ArticleIntent], list[str]]:
         """Decide, for each entry found, whether it is a new version.
         Returns the intents and notes on what was held back: entries whose
@@ -399,7 +310,7 @@ class Updater:
             if article is None:
                 new_entries.append(entry)
                 continue
-            intent = self._intent(entry, article, feed, found)
+            intent = self._intent(entry, article, feed, found, now)
             if intent is None:
                 continue
             based_on = article.latest.number if article.latest else 0
@@ -414,7 +325,9 @@ class Updater:
         while taken < len(new_entries) and len(accepted) < cap:
             chunk = new_entries[taken : taken + cap - len(accepted)]
             taken += len(chunk)
-            decided = [i for e in chunk if (i := self._intent(e, None, feed, found)) is not None]
+            decided = [
+                i for e in chunk if (i := self._intent(e, None, feed, found, now)) is not None
+            ]
             repeats = self.store.find_latest_hashes(
                 feed_name, [i.version.sha256 for i in decided if i.version]
             )
@@ -437,17 +350,27 @@ class Updater:
         return intents + accepted, notes
 
     def _intent(
-        self, entry: EntryData, article: ArticleForUpdate | None, feed: FeedSettings, found: Found
+        self,
+        entry: EntryData,
+        article: ArticleForUpdate | None,
+        feed: FeedSettings,
+        found: Found,
+        now: datetime,
     ) -> ArticleIntent | None:
         fingerprint = entry_fingerprint(entry)
         if found.follow_links and entry.url:
-            intent = self._linked_page_intent(entry, article, feed, found, fingerprint)
+            intent = self._linked_page_intent(entry, article, feed, found, fingerprint, now)
         else:
-            intent = self._entry_intent(entry, article, feed, found)
+            intent = self._entry_intent(entry, article, feed, found, now)
         return replace(intent, entry_sha256=fingerprint) if intent is not None else None
 
     def _entry_intent(
-        self, entry: EntryData, article: ArticleForUpdate | None, feed: FeedSettings, found: Found
+        self,
+        entry: EntryData,
+        article: ArticleForUpdate | None,
+        feed: FeedSettings,
+        found: Found,
+        now: datetime,
     ) -> ArticleIntent | None:
         page = found.pages.get(entry.key)
         evidence = found.evidence.get(entry.key, found.shared)
@@ -457,7 +380,7 @@ class Updater:
             return None
         check = None
         if page is not None:  # a page source
-            check = self._after_check(article, version, page.result, feed, page_source=True)
+            check = self._after_check(article, version, page.result, feed, now, page_source=True)
         return ArticleIntent(entry.key, entry.url, entry.published, version, check=check)
 
     def _linked_page_intent(
@@ -467,6 +390,7 @@ class Updater:
         feed: FeedSettings,
         found: Found,
         fingerprint: str,
+        now: datetime,
     ) -> ArticleIntent | None:
         """fetch_articles: the entry's page, extracted, is the article's text;
         the feed's title and dates still count. The page is fetched now if
@@ -483,7 +407,7 @@ class Updater:
         ):
             return seen
         try:
-            page = self._read_page(
+            page = self.reader.read_page(
                 entry.url,
                 entry.key,
                 feed,
@@ -496,13 +420,13 @@ class Updater:
                 # Not an article page (a PDF, a video): the feed's own text
                 # is all there is, so the new entry is versioned from it.
                 log.info("article page %s: %s; using the feed's text", entry.url, exc)
-                return self._entry_intent(entry, None, feed, found)
-            return replace(seen, check=self._failed_check(article, feed, exc))
+                return self._entry_intent(entry, None, feed, found, now)
+            return replace(seen, check=self._failed_check(article, feed, exc, now))
         except FetchError as exc:
             if article is None:
                 log.warning("article page %s: %s (will retry)", entry.url, exc)
                 return None
-            return replace(seen, check=self._failed_check(article, feed, exc))
+            return replace(seen, check=self._failed_check(article, feed, exc, now))
         version = None
         if page.entry is not None:
             merged = replace(
@@ -516,51 +440,8 @@ class Updater:
             version = self.decide_entry(merged, article, feed, page.evidence, suspect=page.suspect)
         if article is None and version is None:
             return None
-        check = self._after_check(article, version, page.result, feed)
+        check = self._after_check(article, version, page.result, feed, now)
         return replace(seen, version=version, check=check)
-
-    # -- article pages ---------------------------------------------------------
-
-    def _read_page(
-        self,
-        url: str,
-        key: str,
-        feed: FeedSettings,
-        article: ArticleForUpdate | None,
-        *,
-        etag: str | None = None,
-        last_modified: str | None = None,
-        first: FetchResult | None = None,
-    ) -> Page:
-        """Fetch (conditionally) and extract an article page. A result the
-        guard doubts (empty, too short, or shrunk by more than half) is
-        fetched once more before it is believed; if the second answer is no
-        better, the page is marked suspect."""
-        result = first or self.fetcher.get(url, etag=etag, last_modified=last_modified)
-        if result.not_modified:
-            return Page(result)
-        entry = self._extract(result, key)
-        latest = article.latest.text if article and article.latest else None
-        if not self._doubtful(entry, latest, feed):
-            return Page(result, entry, page_evidence(result, EXTRACTOR))
-        log.info("article page %s extracted to a fragment: fetching it again", url)
-        second = self.fetcher.get(result.url)
-        if not second.not_modified:
-            result, entry = second, self._extract(second, key)
-        suspect = self._doubtful(entry, latest, feed)
-        return Page(result, entry, page_evidence(result, EXTRACTOR), suspect)
-
-    def _extract(self, result: FetchResult, key: str) -> EntryData:
-        if result.content_type not in HTML_TYPES:
-            raise ParseError(f"{result.url}: not a web page ({result.content_type})")
-        # lxml silently drops whatever nests deeper than 255 tags
-        return extract_article(flatten_deep(decode_html(result)), result.url, key=key)
-
-    def _doubtful(self, entry: EntryData, latest_text: str | None, feed: FeedSettings) -> bool:
-        raw = entry.text if entry.text is not None else html_to_text(entry.html)
-        return looks_truncated(
-            normalise(raw, feed.ignore), latest_text, self.settings.fetch.min_words
-        )
 
     def page_rules(self, feed: FeedSettings) -> PageRules:
         """The settings that decide the checks of this feed's pages."""
@@ -579,6 +460,7 @@ class Updater:
         version: VersionIntent | None,
         result: FetchResult,
         feed: FeedSettings,
+        now: datetime,
         *,
         in_feed: bool = True,
         page_source: bool = False,
@@ -587,7 +469,6 @@ class Updater:
         schedule decides: on the ladder by the age of its last change (back
         to the bottom after a change), sooner while developing. Past the
         ladder's end an article that left its feed is `stopped`."""
-        now = self.clock()
         changed = version is not None and not version.suspect
         decision = schedule.after_check(
             page_history(article, now, page_source=page_source) if article else None,
@@ -607,11 +488,10 @@ class Updater:
         )
 
     def _failed_check(
-        self, article: ArticleForUpdate, feed: FeedSettings, exc: FeedsvcError
+        self, article: ArticleForUpdate, feed: FeedSettings, exc: FeedsvcError, now: datetime
     ) -> CheckIntent:
         """A page that failed: 404 or 410 ends the article's checks with an
         event in its history; other errors back off, this page alone."""
-        now = self.clock()
         status = exc.status if isinstance(exc, FetchError) else None
         if status in (404, 410) or (isinstance(exc, FetchError) and exc.gone):
             return CheckIntent(
@@ -636,44 +516,15 @@ class Updater:
             error=str(exc),
         )
 
-    def check_articles(
-        self,
-        owner: str,
-        *,
-        limit: int = 100,
-        feed: str | None = None,
-        in_sources: Sequence[int] = (),
-    ) -> list[PollOutcome]:
-        """Check the pages that are due, each claimed just before its fetch.
-        With `in_sources` (`feedsvc poll`: look at everything now), also
-        every page those sources still list, due or not: a feed that
-        answered 304 says nothing of edits to its articles' pages."""
-        now = self.clock()
-        candidates = self.store.list_candidate_articles(
-            now, limit=limit, feed=feed, in_sources=in_sources
-        )
-        due_only = not in_sources
-        outcomes = []
-        workers = max(1, min(self.settings.scheduler.concurrency, len(candidates)))
-        with ThreadPoolExecutor(workers, thread_name_prefix="check") as pool:
-            for outcome in pool.map(
-                lambda aid: self._claim_and_check(aid, owner, due_only), candidates
-            ):
-                if outcome is not None:
-                    outcomes.append(outcome)
-        return outcomes
-
-    def _claim_and_check(self, aid: str, owner: str, due_only: bool = True) -> PollOutcome | None:
-        now = self.clock()
-        lease_until = now + timedelta(seconds=self.settings.scheduler.lease)
-        claim = self.store.claim_article(aid, now, owner, lease_until, due_only=due_only)
-        return self.check_article(claim) if claim is not None else None
-
-    def check_article(self, claim: ArticleForCheck) -> PollOutcome:
+    def check_article(
+        self, claim: ArticleForCheck, *, fetched: Callable[[], None] = _nothing
+    ) -> PollOutcome:
         """Fetch one claimed article's page and store what it shows: a new
-        version, nothing, or an event (gone, moved). Never raises."""
+        version, nothing, or an event (gone, moved). Never raises.
+        `fetched`: as for poll_source."""
         a = claim.article
         where = a.url or a.key
+        now = self.clock()
         try:
             feed = self.settings.feed(claim.feed)
         except NotFound:
@@ -681,12 +532,15 @@ class Updater:
             return PollOutcome(claim.source_id, claim.feed, where, error="feed not configured")
         try:
             if claim.is_page_source or feed.fetch_articles:
-                version, check = self._check_page(claim, feed)
+                try:
+                    version, check = self._check_page(claim, feed, now)
+                finally:
+                    fetched()
             else:
                 # fetch_articles was turned off: its text comes from the feed
                 # now, so its page is no longer followed on its own.
                 version, check = None, CheckIntent(None, a.unchanged_checks)
-            added = self.store.finish_check(claim, self.clock(), version, check)
+            added = self.store.finish_check(claim, now, version, check)
         except LeaseLost as exc:
             return PollOutcome(claim.source_id, claim.feed, where, error=str(exc))
         except WriteConflict as exc:
@@ -710,16 +564,16 @@ class Updater:
         return outcome
 
     def _check_page(
-        self, claim: ArticleForCheck, feed: FeedSettings
+        self, claim: ArticleForCheck, feed: FeedSettings, now: datetime
     ) -> tuple[VersionIntent | None, CheckIntent]:
         a = claim.article
         assert a.url is not None
         try:
-            page = self._read_page(
+            page = self.reader.read_page(
                 a.url, a.key, feed, a, etag=a.check_etag, last_modified=a.check_last_modified
             )
         except (FetchError, ParseError) as exc:
-            return None, self._failed_check(a, feed, exc)
+            return None, self._failed_check(a, feed, exc, now)
         if page.result.url != a.url:
             other = self.store.find_article_at(claim.feed, page.result.url, other_than=a.id)
             if other is not None:
@@ -737,7 +591,7 @@ class Updater:
         in_feed = claim.status == "active"
         page_source = claim.is_page_source
         check = self._after_check(
-            a, version, page.result, feed, in_feed=in_feed, page_source=page_source
+            a, version, page.result, feed, now, in_feed=in_feed, page_source=page_source
         )
         return version, check
 
@@ -785,6 +639,7 @@ class Updater:
         out different. Titles are kept: this is about the body. Returns
         (articles re-extracted, new versions)."""
         examined = added = 0
+        now = self.clock()
         feeds: dict[int, FeedData] = {}  # a feed document is parsed once, not per entry
         for feed_name, _aid, key, raw_id in self.store.list_latest_raws(feed):
             try:
@@ -798,7 +653,7 @@ class Updater:
             try:
                 if (evidence.extractor or "").startswith("feedparser"):
                     if raw_id not in feeds:
-                        feeds[raw_id] = parse_feed(evidence.body, evidence.url)
+                        feeds[raw_id] = parse_document(evidence.body, evidence.url)
                     entry = next((e for e in feeds[raw_id].entries if e.key == key), None)
                 else:
                     entry = reread(evidence, key)
@@ -811,7 +666,7 @@ class Updater:
             entry = replace(entry, title=article.latest.title)
             version = self.decide_entry(entry, article, settings, evidence)
             if version is not None:
-                self.store.add_version(feed_name, key, version, self.clock())
+                self.store.add_version(feed_name, key, version, now)
                 added += 1
         return examined, added
 
@@ -830,69 +685,6 @@ class Updater:
             )
         if outcome.warning:
             log.warning("%s: warning: %s", where, outcome.warning)
-
-
-class _Run:
-    """One round of polls: `threads` pool threads each claim and poll until
-    `claim` has nothing more or `limit` polls were started, while the
-    calling thread renews the leases of the polls in flight, so a poll that
-    outlives its lease is not taken over by another worker."""
-
-    def __init__(
-        self,
-        updater: Updater,
-        owner: str,
-        claim: Callable[[], SourceForUpdate | None],
-        limit: int,
-        progress: Callable[[PollOutcome], None] | None,
-        *,
-        everything: bool = False,
-    ) -> None:
-        self.updater = updater
-        self.everything = everything
-        self.owner = owner
-        self.claim = claim
-        self.budget = limit
-        self.progress = progress
-        self.lock = threading.Lock()
-        self.in_flight: set[int] = set()
-        self.outcomes: list[PollOutcome] = []
-
-    def run(self, threads: int) -> list[PollOutcome]:
-        lease = self.updater.settings.scheduler.lease
-        with ThreadPoolExecutor(threads, thread_name_prefix="poll") as pool:
-            futures: list[Future[None]] = [pool.submit(self.work) for _ in range(threads)]
-            while True:
-                done, running = wait(futures, timeout=lease / 3, return_when=FIRST_EXCEPTION)
-                for future in done:
-                    future.result()  # a failed claim (database down) ends the round
-                if not running:
-                    break
-                with self.lock:
-                    held = list(self.in_flight)
-                self.updater.store.renew_leases(self.owner, held, self.updater._lease_until())
-        return self.outcomes
-
-    def work(self) -> None:
-        while not self.updater.stopping.is_set():
-            with self.lock:
-                if self.budget <= 0:
-                    return
-                self.budget -= 1
-            source = self.claim()
-            if source is None:
-                return
-            with self.lock:
-                self.in_flight.add(source.id)
-            try:
-                outcome = self.updater.poll_source(source, everything=self.everything)
-            finally:
-                with self.lock:
-                    self.in_flight.discard(source.id)
-            with self.lock:
-                self.outcomes.append(outcome)
-                if self.progress:
-                    self.progress(outcome)
 
 
 def page_history(
@@ -918,33 +710,13 @@ def _page_source_next(source: SourceForUpdate, intents: Sequence[ArticleIntent])
     return None
 
 
-def reread(evidence: Evidence, key: str) -> EntryData | None:
-    """The entry `key` as the current extractors read a stored raw response:
-    an article page, a feed (the entry with that key) or a local file.
-    None when the raw holds no such entry."""
-    extractor = evidence.extractor or ""
-    if extractor.startswith("trafilatura"):
-        html = charset.decode_html(evidence.body, evidence.content_type)
-        return extract_article(flatten_deep(html), evidence.url, key=key)
-    if extractor.startswith("feedparser"):
-        data = parse_feed(evidence.body, evidence.url)
-        return next((e for e in data.entries if e.key == key), None)
-    if extractor in ("text", "html"):
-        entry = local.parse_file(evidence.body, key, PurePosixPath(evidence.url).suffix)
-        return read_local_html(entry, evidence.url)
-    return None
-
-
-def read_local_html(entry: EntryData, uri: str) -> EntryData:
-    """A local .html file is read like an article page: its main text, not
-    its navigation, sidebars and comment forms. A fragment too short for
-    the extractor to find an article in is kept whole."""
-    if entry.extractor != "html":
-        return entry
-    page = extract_article(flatten_deep(entry.html), uri, key=entry.key)
-    if not (page.html.strip() or (page.text or "").strip()):
-        return entry
-    return replace(page, url=None, title=page.title or entry.title, updated=entry.updated)
+def _on_its_interval(source: SourceForUpdate, interval: float) -> bool:
+    """Was the source's last poll a success that set no sooner poll for a
+    developing story? Then an unchanged answer now cannot have started
+    one, and the cheap unchanged path skips looking for one."""
+    if source.failures or source.due_at is None or source.last_polled_at is None:
+        return False
+    return (source.due_at - source.last_polled_at).total_seconds() > interval
 
 
 def _unique(entries: Iterable[EntryData]) -> list[EntryData]:

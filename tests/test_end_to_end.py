@@ -12,6 +12,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from feedsvc.pool import poll_sources
 from feedsvc.storage import Store
 from feedsvc.update import Updater
 from feedsvc.web import create_app
@@ -84,7 +85,7 @@ def test_revised_rss_entry_is_one_atom_entry_with_its_history(
     store.sync_sources(settings.feeds, clock())
     updater = Updater(settings, store, clock=clock)
 
-    first = updater.poll("test", due_only=False)
+    first = poll_sources(updater, "test", due_only=False)
     assert [(o.new_articles, o.new_versions, o.error) for o in first] == [(1, 1, None)]
     atom_v1 = feedparser.parse(
         create_app(settings, store).test_client().get("/feeds/city.atom").data
@@ -92,11 +93,11 @@ def test_revised_rss_entry_is_one_atom_entry_with_its_history(
 
     clock.advance(600)
     upstream.publish(rss("Harbour bridge closed", [P1, P2, P3]))
-    second = updater.poll("test", due_only=False)
+    second = poll_sources(updater, "test", due_only=False)
     assert [(o.new_articles, o.new_versions) for o in second] == [(0, 1)]
 
     clock.advance(600)
-    third = updater.poll("test", due_only=False)
+    third = poll_sources(updater, "test", due_only=False)
     assert [(o.not_modified, o.new_versions) for o in third] == [(True, 0)]
     assert upstream.requests[-1]["If-None-Match"] == '"v2"'
 
@@ -130,7 +131,7 @@ def test_first_poll_marks_a_developing_story(
     settings = make_settings([{"name": "city", "sources": [upstream.url]}])
     store = store_for(settings)
     store.sync_sources(settings.feeds, clock())
-    Updater(settings, store, clock=clock).poll("test", due_only=False)
+    poll_sources(Updater(settings, store, clock=clock), "test", due_only=False)
 
     atom = feedparser.parse(create_app(settings, store).test_client().get("/feeds/city.atom").data)
     assert {t.term for t in atom.entries[0].tags} == {"developing"}

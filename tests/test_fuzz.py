@@ -22,6 +22,7 @@ from lxml import etree
 
 from feedsvc import config
 from feedsvc.fetch import Fetcher
+from feedsvc.pool import poll_sources
 from feedsvc.storage import Store
 from feedsvc.update import Updater
 from feedsvc.web import create_app
@@ -73,7 +74,7 @@ class Rig:
         self.body, self.content_type = body, content_type
         self.crashes.clear()
         self.now += timedelta(hours=1)
-        outcomes = self.updater.poll("fuzz", due_only=False)
+        outcomes = poll_sources(self.updater, "fuzz", due_only=False)
         assert len(outcomes) == 1
         error = outcomes[0].error
         assert error is None or "\n" not in error

@@ -12,6 +12,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
+from feedsvc.pool import poll_sources
 from feedsvc.storage import Store
 from feedsvc.update import Updater
 from feedsvc.web import create_app
@@ -67,13 +68,13 @@ def served(httpserver: HTTPServer, make_settings: Any, store_for: Any, clock: An
     store: Store = store_for(settings)
     store.sync_sources(settings.feeds, clock())
     updater = Updater(settings, store, clock=clock)
-    updater.poll("test", due_only=False)
+    poll_sources(updater, "test", due_only=False)
     feed["body"] = rss(
         "Pier closed <script>alert('title')</script>",
         HOSTILE_BODY.replace("found rot.", "found rot in 40 beams.<script>alert(2)</script>"),
     )
     clock.advance(900)
-    updater.poll("test", due_only=False)
+    poll_sources(updater, "test", due_only=False)
     updater.close()
     aid = store.find_article("urn:pier-1").id
     assert store.get_article(aid).latest_version == 2

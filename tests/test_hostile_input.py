@@ -20,6 +20,7 @@ from werkzeug import Request, Response
 
 from feedsvc import config
 from feedsvc.models import PollOutcome
+from feedsvc.pool import poll_sources
 from feedsvc.storage import Store
 from feedsvc.update import Updater
 from feedsvc.web import create_app
@@ -78,7 +79,7 @@ class Upstreams:
 
     def poll(self) -> dict[str, PollOutcome]:
         """Poll both now; the good source must have been polled fine."""
-        outcomes = {o.locator: o for o in self.updater.poll("test", due_only=False)}
+        outcomes = {o.locator: o for o in poll_sources(self.updater, "test", due_only=False)}
         assert set(outcomes) == {self.hostile_url, self.good_url}
         good = outcomes[self.good_url]
         assert good.error is None

@@ -15,6 +15,7 @@ from pytest_httpserver import HTTPServer
 from sqlalchemy import text
 from werkzeug import Request, Response
 
+from feedsvc.pool import poll_sources
 from feedsvc.storage import Store, WriteConflict
 from feedsvc.update import Updater
 
@@ -119,7 +120,7 @@ def test_a_slow_poll_keeps_its_lease_while_it_runs(
     store.sync_sources(settings.feeds, Updater(settings, store).clock())
     updater = Updater(settings, store)
     polls: list[Any] = []
-    poller = threading.Thread(target=lambda: polls.extend(updater.poll("patient")))
+    poller = threading.Thread(target=lambda: polls.extend(poll_sources(updater, "patient")))
     poller.start()
     assert started.wait(10)
     time.sleep(2)  # the first lease ran out 0.8 s ago: only renewal keeps it
@@ -180,14 +181,14 @@ def decided_but_not_written(updater: Updater, store: Store, clock: Any, path: st
     """Claim `path`'s source and decide its poll, stopping before the write."""
     from feedsvc.models import FeedData
     from feedsvc.parse import parse_feed
-    from feedsvc.update import Found
+    from feedsvc.reading import Found
 
     [row] = [r for r in store.list_sources() if r.locator.endswith(path)]
     source = store.claim_source(row.id, clock(), "first", clock() + timedelta(minutes=5))
     assert source is not None
     result = updater.fetcher.get(source.url)
     data: FeedData = parse_feed(result.body, result.url)
-    intents, _ = updater.intents("news", updater.settings.feed("news"), Found(data, {}))
+    intents, _ = updater.intents("news", updater.settings.feed("news"), Found(data, {}), clock())
     return source, intents
 
 
@@ -218,7 +219,7 @@ def test_a_conflicting_version_number_rolls_back_and_the_retry_numbers_on(
     updater = Updater(settings, store, clock=clock)
     # Both sources are polled at once; if they collide, the loser is polled
     # again in the same round, deciding against the winner's version.
-    assert sum(o.new_versions for o in updater.poll("w")) == 1
+    assert sum(o.new_versions for o in poll_sources(updater, "w")) == 1
     article = store.find_article("urn:story:1")
     assert [v.number for v in store.get_versions(article.id)] == [1]
 
@@ -241,6 +242,6 @@ def test_a_conflicting_version_number_rolls_back_and_the_retry_numbers_on(
         "Rivers are rising. The dam holds. Roads are closed."
     )
     store.release_source(source)
-    outcomes = updater.poll("w", due_only=False, feed="news")
+    outcomes = poll_sources(updater, "w", due_only=False, feed="news")
     assert sum(o.new_versions for o in outcomes) == 1
     assert [v.number for v in store.get_versions(article.id)] == [1, 2, 3]

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from feedsvc import config
+from feedsvc.pool import poll_sources
 from feedsvc.revisions import normalise
 from feedsvc.update import Updater
 
@@ -31,7 +32,7 @@ def test_each_article_file_in_a_folder_is_an_article(
     tmp_path: Path, make_settings: Any, store_for: Any, clock: Any
 ) -> None:
     _, store, updater = setup_folder(tmp_path, make_settings, store_for, clock)
-    [outcome] = updater.poll("test", due_only=False)
+    [outcome] = poll_sources(updater, "test", due_only=False)
     assert (outcome.new_articles, outcome.new_versions, outcome.error) == (2, 2, None)
     bridge = store.find_article("stories/bridge.txt")
     flood = store.find_article("stories/flood.md")
@@ -47,12 +48,12 @@ def test_editing_a_file_makes_a_version(
     tmp_path: Path, make_settings: Any, store_for: Any, clock: Any
 ) -> None:
     folder, store, updater = setup_folder(tmp_path, make_settings, store_for, clock)
-    updater.poll("test", due_only=False)
+    poll_sources(updater, "test", due_only=False)
     (folder / "bridge.txt").write_text(
         "Bridge closed\n\nThe bridge is closed.\n\nIt will reopen in May.\n", encoding="utf-8"
     )
     clock.advance(30)
-    [outcome] = updater.poll("test", due_only=False)
+    [outcome] = poll_sources(updater, "test", due_only=False)
     assert (outcome.new_articles, outcome.new_versions) == (0, 1)
     bridge = store.find_article("stories/bridge.txt")
     assert bridge.latest_version == 2
@@ -64,10 +65,10 @@ def test_deleting_a_file_makes_no_version_and_keeps_its_history(
     tmp_path: Path, make_settings: Any, store_for: Any, clock: Any
 ) -> None:
     folder, store, updater = setup_folder(tmp_path, make_settings, store_for, clock)
-    updater.poll("test", due_only=False)
+    poll_sources(updater, "test", due_only=False)
     (folder / "bridge.txt").unlink()
     clock.advance(30)
-    [outcome] = updater.poll("test", due_only=False)
+    [outcome] = poll_sources(updater, "test", due_only=False)
     assert (outcome.new_articles, outcome.new_versions, outcome.error) == (0, 0, None)
     bridge = store.find_article("stories/bridge.txt")
     assert [v.number for v in store.get_versions(bridge.id)] == [1]
@@ -86,7 +87,7 @@ def test_a_single_file_is_a_source(
     settings = make_settings([{"name": "one", "sources": [str(story)]}])
     store = store_for(settings)
     store.sync_sources(settings.feeds, clock())
-    [outcome] = Updater(settings, store, clock=clock).poll("test", due_only=False)
+    [outcome] = poll_sources(Updater(settings, store, clock=clock), "test", due_only=False)
     assert outcome.new_versions == 1
     version = store.get_version(store.find_article("one.html").id, 1)
     assert version.title == "Council votes on budget"
@@ -97,7 +98,7 @@ def test_article_ids_survive_moving_the_whole_setup(
     tmp_path: Path, make_settings: Any, store_for: Any, clock: Any, db_url: str
 ) -> None:
     _, store, updater = setup_folder(tmp_path, make_settings, store_for, clock)
-    updater.poll("test", due_only=False)
+    poll_sources(updater, "test", due_only=False)
     before = store.find_article("stories/bridge.txt").id
     store.close()
 
@@ -115,7 +116,7 @@ def test_article_ids_survive_moving_the_whole_setup(
         )
         store = store_for(settings)
         store.sync_sources(settings.feeds, clock())
-        [outcome] = Updater(settings, store, clock=clock).poll("test", due_only=False)
+        [outcome] = poll_sources(Updater(settings, store, clock=clock), "test", due_only=False)
         assert (outcome.new_articles, outcome.new_versions) == (0, 0)
         assert store.find_article("stories/bridge.txt").id == before
     finally:
@@ -135,7 +136,7 @@ def test_a_local_html_page_is_read_like_an_article_page(
     settings = make_settings([{"name": "saved", "sources": ["saved"]}])
     store = store_for(settings)
     store.sync_sources(settings.feeds, clock())
-    Updater(settings, store, clock=clock).poll("test", due_only=False)
+    poll_sources(Updater(settings, store, clock=clock), "test", due_only=False)
 
     version = store.get_version(store.find_article("saved/page.html").id, 1)
     title, _, body = (PAGES / template / "v1.expected.txt").read_text("utf-8").partition("\n")

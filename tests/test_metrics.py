@@ -7,6 +7,7 @@ from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from feedsvc.pool import poll_sources
 from feedsvc.update import Updater
 from feedsvc.web import create_app
 
@@ -35,10 +36,10 @@ def test_metrics_count_sources_articles_and_versions(
     store = store_for(settings)
     store.sync_sources(settings.feeds, clock())
     updater = Updater(settings, store, clock=clock)
-    updater.poll("test", due_only=False)
+    poll_sources(updater, "test", due_only=False)
     (folder / "b.txt").write_text("Budget passes\n\nThe council voted seven to four.\n")
     clock.advance(60)
-    updater.poll("test", due_only=False)
+    poll_sources(updater, "test", due_only=False)
 
     client = create_app(settings, store).test_client()
     client.get("/no/such/page")

@@ -22,7 +22,8 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from feedsvc.cli import main
-from feedsvc.scheduler import Ticker
+from feedsvc.pool import check_articles, poll_sources
+from feedsvc.scheduler import Scheduler
 from feedsvc.storage import Store
 from feedsvc.update import Updater
 
@@ -120,8 +121,8 @@ def test_a_stealth_edit_is_caught_at_the_pages_next_check_though_the_feed_answer
     site.items = [("Footbridge over the Wend approved", "/footbridge")]
     site.publish("/footbridge", QUIET)
     _, store, updater = world()
-    ticker = Ticker(updater, owner="ticker")
-    ticker.tick()
+    ticker = Scheduler(updater, store, owner="ticker")
+    ticker.run_until_idle()
     aid = store.find_article(site.url("/footbridge")).id
     assert len(texts(store, aid)) == 1
 
@@ -131,11 +132,11 @@ def test_a_stealth_edit_is_caught_at_the_pages_next_check_though_the_feed_answer
     assert due == clock() + 15 * MINUTE  # young: checked at the feed's pace
 
     clock.advance(5 * 60)  # not due yet: the scheduler leaves the page alone
-    ticker.tick()
+    ticker.run_until_idle()
     assert len(site.requests("/footbridge")) == 1
 
     clock.now = max(due, next_poll(store))  # the page and the feed are both due
-    ticker.tick()
+    ticker.run_until_idle()
     assert site.requests("/feed.xml")[-1][1] == 304  # the feed says nothing changed
     assert site.requests("/footbridge")[-1] == (clock(), 200)
     first, second = texts(store, aid)
@@ -183,9 +184,9 @@ def test_a_developing_story_is_checked_at_least_as_often_as_its_feed(
     site.items = [("Harwick derailment", "/harwick")]
     site.publish("/harwick", DEVELOPING)  # "This is a developing story"
     _, store, updater = world(interval="15m", developing_interval="45m")
-    ticker = Ticker(updater, owner="ticker")
+    ticker = Scheduler(updater, store, owner="ticker")
     start = clock()
-    ticker.tick()
+    ticker.run_until_idle()
     aid = store.find_article(site.url("/harwick")).id
     assert store.get_article(aid).developing
 
@@ -193,7 +194,7 @@ def test_a_developing_story_is_checked_at_least_as_often_as_its_feed(
     # page would go hourly), waking whenever something is due.
     while clock() < start + 8 * HOUR:
         clock.now = min(next_poll(store), store.get_article(aid).next_check_at or clock())
-        ticker.tick()
+        ticker.run_until_idle()
 
     feed_polls = site.requests("/feed.xml")
     checks = [when for when, _ in site.requests("/harwick")]
@@ -229,7 +230,7 @@ def run_checks(
         if not pending or min(pending) > until:
             return steps
         clock.now = min(pending)
-        updater.check_articles("w")
+        check_articles(updater, "w")
         for aid, when in due.items():
             if when == clock():
                 row = store.get_article(aid)
@@ -243,7 +244,7 @@ def test_the_ladder_checks_rarer_with_age_stops_and_starts_again_after_a_change(
     site.items = [("Footbridge over the Wend approved", "/footbridge")]
     site.publish("/footbridge", QUIET)
     _, store, updater = world()
-    updater.poll("w", due_only=False)
+    poll_sources(updater, "w", due_only=False)
     aid = store.find_article(site.url("/footbridge")).id
     t0 = clock()
 
@@ -269,8 +270,8 @@ def test_the_ladder_checks_rarer_with_age_stops_and_starts_again_after_a_change(
     assert store.get_article(aid).status == "active"
     clock.now = next_poll(store) + 60 * DAY
     before = len(site.requests("/footbridge"))
-    updater.poll("w")  # the feed answers 304: its pages rest
-    updater.check_articles("w")
+    poll_sources(updater, "w")  # the feed answers 304: its pages rest
+    check_articles(updater, "w")
     assert len(site.requests("/footbridge")) == before
 
 
@@ -281,13 +282,13 @@ def test_an_article_that_left_its_feed_follows_the_same_ladder(
     site.publish("/footbridge", QUIET)
     site.publish("/bus-lane", QUIET.replace("footbridge", "bus lane"))
     _, store, updater = world()
-    updater.poll("w", due_only=False)
+    poll_sources(updater, "w", due_only=False)
     stays = store.find_article(site.url("/footbridge")).id
     leaves = store.find_article(site.url("/bus-lane")).id
 
     site.items = site.items[:1]
     clock.advance(60)
-    updater.poll("w", due_only=False)
+    poll_sources(updater, "w", due_only=False)
     assert store.get_article(leaves).status == "dropped"
 
     steps = run_checks(store, updater, clock, [stays, leaves], until=clock() + 60 * DAY)
@@ -315,7 +316,7 @@ def test_after_the_upgrade_pages_that_had_no_schedule_of_their_own_are_due(
     site.items = [("Footbridge over the Wend approved", "/footbridge")]
     site.publish("/footbridge", QUIET)
     settings, store, updater = world()
-    updater.poll("w", due_only=False)
+    poll_sources(updater, "w", due_only=False)
     aid = store.find_article(site.url("/footbridge")).id
 
     cfg = Config()
@@ -329,5 +330,5 @@ def test_after_the_upgrade_pages_that_had_no_schedule_of_their_own_are_due(
     row = upgraded.get_article(aid)
     assert row.next_check_at == row.first_seen_at
     site.publish("/footbridge", QUIET.replace("12 million", "15 million"))
-    Updater(settings, upgraded, clock=clock).check_articles("w")
+    check_articles(Updater(settings, upgraded, clock=clock), "w")
     assert "£15 million" in texts(upgraded, aid)[-1]

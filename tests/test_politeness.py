@@ -29,6 +29,7 @@ from werkzeug.serving import make_server
 
 from feedsvc.config import Settings
 from feedsvc.models import PollOutcome, SourceRow
+from feedsvc.pool import poll_sources
 from feedsvc.schedule import next_poll
 from feedsvc.storage import Store
 from feedsvc.update import Updater
@@ -66,7 +67,7 @@ class News:
     good: str
 
     def poll(self, **kwargs: Any) -> dict[str, PollOutcome]:
-        return {o.locator: o for o in self.updater.poll("test-worker", **kwargs)}
+        return {o.locator: o for o in poll_sources(self.updater, "test-worker", **kwargs)}
 
     def source(self, locator: str) -> SourceRow:
         [row] = [r for r in self.store.list_sources() if r.locator == locator]

@@ -15,6 +15,7 @@ from pytest_httpserver import HTTPServer
 from feedsvc import config
 from feedsvc.cli import main
 from feedsvc.errors import ConfigError
+from feedsvc.pool import check_articles, poll_sources
 from feedsvc.storage import Store
 from feedsvc.update import Updater
 
@@ -42,7 +43,7 @@ def test_reextract_makes_no_version_where_the_text_is_unchanged(
     )
     store: Store = store_for(settings)
     store.sync_sources(settings.feeds, clock())
-    Updater(settings, store, clock=clock).poll("w", due_only=False)
+    poll_sources(Updater(settings, store, clock=clock), "w", due_only=False)
 
     result = run(settings, "reextract")
     assert result.exit_code == 0, result.output
@@ -62,7 +63,7 @@ def test_reextract_applies_new_rules_to_the_stored_raw_once(
     settings = make_settings([{"name": "files", "sources": [str(folder)]}])
     store: Store = store_for(settings)
     store.sync_sources(settings.feeds, clock())
-    Updater(settings, store, clock=clock).poll("w", due_only=False)
+    poll_sources(Updater(settings, store, clock=clock), "w", due_only=False)
     story.write_text("The file is gone from disk; the raw copy stays.\n")  # evidence is the DB's
 
     # A rule added later: the Massoud background paragraph is ignored now.
@@ -102,7 +103,7 @@ def test_history_shows_the_developing_state_and_the_page_events(
     store: Store = store_for(settings)
     store.sync_sources(settings.feeds, clock())
     updater = Updater(settings, store, clock=clock)
-    updater.poll("w", due_only=False)
+    poll_sources(updater, "w", due_only=False)
 
     out = run(settings, "history", httpserver.url_for("/harwick")).output
     lines = out.splitlines()
@@ -112,7 +113,7 @@ def test_history_shows_the_developing_state_and_the_page_events(
     httpserver.clear()
     httpserver.expect_request("/harwick").respond_with_data("Gone", status=404)
     clock.advance(120)
-    updater.check_articles("w")
+    check_articles(updater, "w")
     out = run(settings, "history", httpserver.url_for("/harwick")).output
     assert "page gone (404/410): no longer checked" in out
     assert out.splitlines()[-1].startswith("   -  2026-03-01 09:02:00  gone: ")

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from feedsvc.pool import poll_sources
 from feedsvc.update import Updater
 from feedsvc.web.cache import RenderCache, Rendered
 from tests.harness import FakeClock, cli_env
@@ -65,7 +66,7 @@ def test_a_version_written_by_another_store_is_served_on_the_next_request(
     other = Updater(newsroom.settings, store_for(newsroom.settings), clock=newsroom.clock)
     newsroom.write("bridge", "Harbour bridge reopens", "Repairs took a week.")
     newsroom.clock.advance(60)
-    other.poll("another worker", due_only=False)
+    poll_sources(other, "another worker", due_only=False)
     other.close()
 
     response = newsroom.client.get(FEED)

@@ -16,6 +16,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from feedsvc import config
+from feedsvc.pool import poll_sources
 from feedsvc.revisions import normalise
 from feedsvc.storage import Store
 from feedsvc.update import Updater
@@ -45,7 +46,9 @@ def test_restart_resumes_schedule_and_validators_from_the_database(
 
     first = Store(settings.service.database)
     first.sync_sources(settings.feeds, clock())
-    assert [o.new_versions for o in Updater(settings, first, clock=clock).poll("run-1")] == [1]
+    assert [
+        o.new_versions for o in poll_sources(Updater(settings, first, clock=clock), "run-1")
+    ] == [1]
     next_poll = first.list_sources()[0].next_poll_at
     first.close()
 
@@ -55,12 +58,12 @@ def test_restart_resumes_schedule_and_validators_from_the_database(
     second.sync_sources(settings.feeds, clock())
     updater = Updater(settings, second, clock=clock)
     assert second.list_sources()[0].next_poll_at == next_poll
-    assert updater.poll("run-2") == []
+    assert poll_sources(updater, "run-2") == []
     assert seen == [None]
 
     # Once the stored time comes, it polls with the stored ETag: no duplicate.
     clock.now = next_poll
-    [outcome] = updater.poll("run-2")
+    [outcome] = poll_sources(updater, "run-2")
     assert outcome.not_modified
     assert seen == [None, '"w1"']
     article = second.find_article("wire-storm-1")

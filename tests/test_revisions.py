@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from feedsvc.models import LatestVersion
+from feedsvc.pool import poll_sources
 from feedsvc.revisions import content_hash, decide, developing_markers, is_developing, normalise
 from feedsvc.update import Updater
 
@@ -95,7 +96,7 @@ def poll_story(
     updater = Updater(settings, store, clock=clock)
     for text in texts:
         story.write_text(text, encoding="utf-8")
-        updater.poll("test", due_only=False)
+        poll_sources(updater, "test", due_only=False)
         clock.advance(60)
     article = store.find_article("news/bridge.txt")
     return store.get_versions(article.id)

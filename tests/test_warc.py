@@ -17,6 +17,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.timeutils import iso_date_to_datetime
 from werkzeug import Request, Response
 
+from feedsvc.pool import poll_sources
 from feedsvc.update import Updater
 from feedsvc.web import create_app
 from tests.harness import cli_env
@@ -92,7 +93,7 @@ def evidence(
         upstream.publish(body)
         clock.advance(600)
         fetched.append((clock(), body))
-        assert all(o.error is None for o in updater.poll("test", due_only=False))
+        assert all(o.error is None for o in poll_sources(updater, "test", due_only=False))
     updater.close()
     return {"settings": settings, "store": store, "url": url, "fetched": fetched}
 
@@ -240,7 +241,7 @@ def test_local_files_are_resource_records(
     settings = make_settings([{"name": "city", "title": "City", "sources": ["stories"]}])
     store = store_for(settings)
     store.sync_sources(settings.feeds, clock())
-    Updater(settings, store, clock=clock).poll("test", due_only=False)
+    poll_sources(Updater(settings, store, clock=clock), "test", due_only=False)
     out = tmp_path / "local.warc.gz"
     assert export_cli(settings, "--warc", str(out)).returncode == 0
     recs = records(out.read_bytes())
@@ -273,7 +274,7 @@ def test_a_bomb_leaves_no_evidence_and_the_good_source_exports(
     )
     store = store_for(settings)
     store.sync_sources(settings.feeds, clock())
-    outcomes = Updater(settings, store, clock=clock).poll("test", due_only=False)
+    outcomes = poll_sources(Updater(settings, store, clock=clock), "test", due_only=False)
     assert sorted(o.error is None for o in outcomes) == [False, True]
     out = tmp_path / "city.warc.gz"
     assert export_cli(settings, "--warc", str(out)).returncode == 0

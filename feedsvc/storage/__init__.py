@@ -1,7 +1,7 @@
 """Storage: the only package that talks SQL. See store.Store for the map."""
 
 from feedsvc.storage.conflicts import LeaseLost, WriteConflict
-from feedsvc.storage.protocols import HubState, ReadStore, UpdaterStore
+from feedsvc.storage.protocols import HubState, ReadStore, UpdaterStore, WorkQueue
 from feedsvc.storage.rows import article_id
 from feedsvc.storage.store import Store
 
@@ -11,6 +11,7 @@ __all__ = [
     "ReadStore",
     "Store",
     "UpdaterStore",
+    "WorkQueue",
     "WriteConflict",
     "article_id",
 ]

@@ -4,7 +4,9 @@ lists."""
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -98,6 +100,7 @@ class StoreBase:
     ) -> None:
         self.url = url
         self.engine = create_db_engine(url, idle_timeout=idle_timeout)
+        self._write_lock = threading.Lock()
         self._serials: SerialReader | None = None
         if migrate:
             self.migrate()
@@ -136,7 +139,11 @@ class StoreBase:
     def _write(self) -> Iterator[Connection]:
         """A write transaction. On SQLite it takes the write lock at BEGIN,
         so two writers queue instead of failing to upgrade a read lock."""
-        with self.engine.connect() as conn:
+        # SQLite has one writer at a time: this process's writers queue on
+        # a lock (woken at once) rather than in SQLite's busy handler, which
+        # sleeps up to 100 ms between tries.
+        lock = self._write_lock if self.dialect == "sqlite" else contextlib.nullcontext()
+        with lock, self.engine.connect() as conn:
             if self.dialect == "sqlite":
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
             try:

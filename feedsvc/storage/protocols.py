@@ -127,6 +127,47 @@ class UpdaterStore(Protocol):
     def add_version(self, feed: str, key: str, version: VersionIntent, now: datetime) -> int: ...
 
 
+class WorkQueue(Protocol):
+    """The scheduler's part: claim due work in batches, keep the leases of
+    what it holds, give back what it will not poll."""
+
+    def claim_due_sources(
+        self,
+        now: datetime,
+        owner: str,
+        lease_until: datetime,
+        *,
+        limit: int,
+        skip_hosts: Iterable[str] = (),
+    ) -> list[SourceForUpdate]: ...
+
+    def claim_due_articles(
+        self,
+        now: datetime,
+        owner: str,
+        lease_until: datetime,
+        *,
+        limit: int,
+        skip_hosts: Iterable[str] = (),
+    ) -> list[ArticleForCheck]: ...
+
+    def next_due_at(self) -> datetime | None: ...
+
+    def renew_leases(self, owner: str, ids: Iterable[int], lease_until: datetime) -> int: ...
+
+    def renew_article_leases(
+        self, owner: str, ids: Iterable[str], lease_until: datetime
+    ) -> int: ...
+
+    def list_lease_owners(self, now: datetime) -> set[str]: ...
+
+    def release_leases(self, owners: Iterable[str]) -> int: ...
+
+    def release_source(self, source: SourceForUpdate) -> None: ...
+
+    def release_article(self, aid: str, owner: str) -> None: ...
+
+
 class ReadStore(Protocol):
     """The web's part (also the CLI's reads and the export): reads only."""
 

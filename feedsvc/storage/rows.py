@@ -102,6 +102,8 @@ def source_for_update(row: Row[Any], owner: str) -> SourceForUpdate:
         last_modified=row.last_modified,
         failures=row.failures,
         lease_owner=owner,
+        due_at=row.next_poll_at,
+        last_polled_at=row.last_polled_at,
     )
 
 

@@ -3,6 +3,7 @@ assembled from one module per concern:
 
 - engine.py: the engine, migrations, write transactions
 - queue.py: sources and article pages due, claimed under leases
+- claims.py: claims in batches, the next due time (the scheduler's)
 - writes.py: poll and check writes (articles, versions, raw responses, events)
 - lookups.py: what the updater reads before it decides
 - reads.py / article_reads.py: read models for the web, the CLI and /healthz
@@ -18,13 +19,13 @@ updater's `UpdaterStore`, the web's read-only `ReadStore`, the hub's
 from __future__ import annotations
 
 from feedsvc.storage.article_reads import ArticleReads
+from feedsvc.storage.claims import ClaimStore
 from feedsvc.storage.evidence import EvidenceReads
 from feedsvc.storage.hub import HubStore
 from feedsvc.storage.lookups import LookupStore
-from feedsvc.storage.queue import QueueStore
 from feedsvc.storage.reads import FeedReads
 from feedsvc.storage.writes import WriteStore
 
 
-class Store(QueueStore, WriteStore, LookupStore, FeedReads, ArticleReads, EvidenceReads, HubStore):
+class Store(ClaimStore, WriteStore, LookupStore, FeedReads, ArticleReads, EvidenceReads, HubStore):
     """The whole database: a worker, the CLI and tests use all of it."""

@@ -1,0 +1,172 @@
+"""Claiming work in batches: the due sources (or article pages) a worker
+has room for, leased in one statement, and when the next one falls due.
+The lease semantics are those of queue.py: whoever's conditional UPDATE
+matched a row owns it until its lease runs out or it is finished."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, Table, and_, func, select, true, update
+
+from feedsvc.models import ArticleForCheck, SourceForUpdate
+from feedsvc.storage.queue import QueueStore
+from feedsvc.storage.rows import load_for_update, source_for_update
+from feedsvc.storage.tables import articles, sources
+
+
+class ClaimStore(QueueStore):
+    """Batch claims for the scheduler (feedsvc.scheduler)."""
+
+    def claim_due_sources(
+        self,
+        now: datetime,
+        owner: str,
+        lease_until: datetime,
+        *,
+        limit: int,
+        skip_hosts: Iterable[str] = (),
+    ) -> list[SourceForUpdate]:
+        """Claim up to `limit` due sources, most overdue first, in one
+        statement: an UPDATE of the rows a sub-select picks (with FOR UPDATE
+        SKIP LOCKED on PostgreSQL, so workers claiming at once each get other
+        rows; under SQLite's write lock otherwise). The UPDATE repeats the
+        condition, so whoever's UPDATE matched a row owns it. Sources on
+        `skip_hosts` (hosts this worker already polls as much as it may)
+        are left for later or for another worker."""
+        where = and_(self._claimable(now), _not_on_hosts(sources.c.url, skip_hosts))
+        rows = self._claim_many(sources, where, sources.c.next_poll_at, owner, lease_until, limit)
+        rows.sort(key=lambda r: r.next_poll_at)
+        return [source_for_update(r, owner) for r in rows]
+
+    def claim_due_articles(
+        self,
+        now: datetime,
+        owner: str,
+        lease_until: datetime,
+        *,
+        limit: int,
+        skip_hosts: Iterable[str] = (),
+    ) -> list[ArticleForCheck]:
+        """Claim up to `limit` article pages due for a check, the way
+        claim_due_sources claims sources (only those of active sources: a
+        removed feed's articles rest)."""
+        live = select(sources.c.id).where(
+            and_(sources.c.active.is_(True), sources.c.gone.is_(False))
+        )
+        where = and_(
+            self._checkable(now),
+            articles.c.source_id.in_(live),
+            _not_on_hosts(articles.c.url, skip_hosts),
+        )
+        rows = self._claim_many(
+            articles, where, articles.c.next_check_at, owner, lease_until, limit
+        )
+        if not rows:
+            return []
+        ids = [r.id for r in sorted(rows, key=lambda r: r.next_check_at)]
+        with self.engine.connect() as conn:
+            homes = {
+                r.id: r
+                for r in conn.execute(
+                    select(articles.c.id, sources.c.id.label("sid"), sources.c.locator)
+                    .join(sources, sources.c.id == articles.c.source_id)
+                    .where(articles.c.id.in_(ids))
+                )
+            }
+            loaded = load_for_update(conn, ids)
+        claims = []
+        by_id = {r.id: r for r in rows}
+        for aid in ids:
+            article = loaded.get(aid)
+            if article is None:  # an article row without versions: nothing to compare
+                self.release_article(aid, owner)
+                continue
+            row, home = by_id[aid], homes[aid]
+            claims.append(
+                ArticleForCheck(
+                    feed=row.feed,
+                    source_id=home.sid,
+                    source_locator=home.locator,
+                    status=row.status,
+                    article=article,
+                    lease_owner=owner,
+                )
+            )
+        return claims
+
+    def _claim_many(
+        self, table: Table, where: Any, order: Any, owner: str, lease_until: datetime, limit: int
+    ) -> list[Row[Any]]:
+        if limit <= 0:
+            return []
+        pick = select(table.c.id).where(where).order_by(order).limit(limit)
+        if self.dialect == "postgresql":
+            pick = pick.with_for_update(skip_locked=True)
+        claim = (
+            update(table)
+            .where(and_(table.c.id.in_(pick.scalar_subquery()), where))
+            .values(lease_owner=owner, lease_until=lease_until)
+            .returning(*table.c)
+        )
+        with self._write() as conn:
+            return list(conn.execute(claim))
+
+    def next_due_at(self) -> datetime | None:
+        """The earliest time a source or an article page not leased now
+        falls due (in the past if some are overdue), or None when nothing
+        is scheduled. Leases that run out are not counted: the scheduler
+        looks again at least every `tick` anyway."""
+        with self.engine.connect() as conn:
+            source = conn.execute(
+                select(func.min(sources.c.next_poll_at)).where(
+                    and_(
+                        sources.c.active.is_(True),
+                        sources.c.gone.is_(False),
+                        sources.c.lease_owner.is_(None),
+                    )
+                )
+            ).scalar()
+            page = conn.execute(
+                select(func.min(articles.c.next_check_at)).where(
+                    and_(
+                        articles.c.next_check_at.is_not(None),
+                        articles.c.status.in_(("active", "dropped")),
+                        articles.c.lease_owner.is_(None),
+                    )
+                )
+            ).scalar()
+        times = [t for t in (source, page) if t is not None]
+        return min(times) if times else None
+
+    def renew_article_leases(self, owner: str, ids: Iterable[str], lease_until: datetime) -> int:
+        """renew_leases, for article pages being checked."""
+        ids = list(ids)
+        if not ids:
+            return 0
+        with self._write() as conn:
+            return int(
+                conn.execute(
+                    update(articles)
+                    .where(and_(articles.c.id.in_(ids), articles.c.lease_owner == owner))
+                    .values(lease_until=lease_until)
+                ).rowcount
+            )
+
+
+def _not_on_hosts(url: Any, hosts: Iterable[str]) -> Any:
+    """A condition: `url` is on none of `hosts` (names as fetch.host_of
+    gives them; the port is not part of a host)."""
+    prefixes = [
+        f"{scheme}://{_like_escape(h)}{end}"
+        for h in sorted(hosts)
+        for scheme in ("http", "https")
+        for end in ("/%", ":%")
+    ]
+    return and_(true(), *(~url.like(p, escape="\\") for p in prefixes))
+
+
+def _like_escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
