@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from feedsvc import charset, local
 from feedsvc.config import FeedSettings, Settings
 from feedsvc.errors import ParseError
-from feedsvc.extract import EXTRACTOR, extract_article
+from feedsvc.extract import EXTRACTOR, Rules, extract_article
 from feedsvc.fetch import Fetcher
 from feedsvc.models import ArticleForUpdate, EntryData, Evidence, FeedData, FetchResult
 from feedsvc.parse import EXTRACTOR as PARSER
@@ -40,11 +40,11 @@ def parse_document(body: bytes, url: str, headers: Mapping[str, str] | None = No
     return parse_feed(body, url, headers)
 
 
-def extract_page(html: str, url: str, key: str) -> EntryData:
-    """An article page's main text (trafilatura). Every extraction goes
-    through here; lxml silently drops whatever nests deeper than 255 tags,
-    so the page is flattened first."""
-    return extract_article(flatten_deep(html), url, key=key)
+def extract_page(html: str, url: str, key: str, rules: Rules | None = None) -> EntryData:
+    """An article page's main text (trafilatura), with the feed's own
+    extraction rules. Every extraction goes through here; lxml silently
+    drops whatever nests deeper than 255 tags, so the page is flattened first."""
+    return extract_article(flatten_deep(html), url, key=key, rules=rules)
 
 
 def page_evidence(result: FetchResult, extractor: str) -> Evidence:
@@ -127,12 +127,12 @@ class Reader:
             return Found(data, {}, page.evidence, pages={key: page})
         raise ParseError(f"{result.url}: neither a feed nor a web page ({result.content_type})")
 
-    def read_local(self, path: str) -> Found:
+    def read_local(self, path: str, rules: Rules | None = None) -> Found:
         """A file or folder source: each file one article."""
         data, evidence = local.read_path(
             Path(path), self.settings.fetch.max_bytes, self.settings.base_dir
         )
-        entries = tuple(read_local_html(e, evidence[e.key].url) for e in data.entries)
+        entries = tuple(read_local_html(e, evidence[e.key].url, rules) for e in data.entries)
         return Found(replace(data, entries=entries), evidence)
 
     def read_page(
@@ -153,21 +153,21 @@ class Reader:
         result = first or self.fetch(url, etag=etag, last_modified=last_modified)
         if result.not_modified:
             return Page(result)
-        entry = self._extract(result, key)
+        entry = self._extract(result, key, feed)
         latest = article.latest.text if article and article.latest else None
         if not self._doubtful(entry, latest, feed):
             return Page(result, entry, page_evidence(result, EXTRACTOR))
         log.info("article page %s extracted to a fragment: fetching it again", url)
         second = self.fetch(result.url)
         if not second.not_modified:
-            result, entry = second, self._extract(second, key)
+            result, entry = second, self._extract(second, key, feed)
         suspect = self._doubtful(entry, latest, feed)
         return Page(result, entry, page_evidence(result, EXTRACTOR), suspect)
 
-    def _extract(self, result: FetchResult, key: str) -> EntryData:
+    def _extract(self, result: FetchResult, key: str, feed: FeedSettings) -> EntryData:
         if result.content_type not in HTML_TYPES:
             raise ParseError(f"{result.url}: not a web page ({result.content_type})")
-        return extract_page(decode_html(result), result.url, key)
+        return extract_page(decode_html(result), result.url, key, Rules.of(feed))
 
     def _doubtful(self, entry: EntryData, latest_text: str | None, feed: FeedSettings) -> bool:
         raw = entry.text if entry.text is not None else html_to_text(entry.html)
@@ -176,30 +176,30 @@ class Reader:
         )
 
 
-def reread(evidence: Evidence, key: str) -> EntryData | None:
+def reread(evidence: Evidence, key: str, rules: Rules | None = None) -> EntryData | None:
     """The entry `key` as the current extractors read a stored raw response:
     an article page, a feed (the entry with that key) or a local file.
     None when the raw holds no such entry."""
     extractor = evidence.extractor or ""
     if extractor.startswith("trafilatura"):
         html = charset.decode_html(evidence.body, evidence.content_type)
-        return extract_page(html, evidence.url, key)
+        return extract_page(html, evidence.url, key, rules)
     if extractor.startswith("feedparser"):
         data = parse_document(evidence.body, evidence.url)
         return next((e for e in data.entries if e.key == key), None)
     if extractor in ("text", "html"):
         entry = local.parse_file(evidence.body, key, PurePosixPath(evidence.url).suffix)
-        return read_local_html(entry, evidence.url)
+        return read_local_html(entry, evidence.url, rules)
     return None
 
 
-def read_local_html(entry: EntryData, uri: str) -> EntryData:
+def read_local_html(entry: EntryData, uri: str, rules: Rules | None = None) -> EntryData:
     """A local .html file is read like an article page: its main text, not
     its navigation, sidebars and comment forms. A fragment too short for
     the extractor to find an article in is kept whole."""
     if entry.extractor != "html":
         return entry
-    page = extract_page(entry.html, uri, entry.key)
+    page = extract_page(entry.html, uri, entry.key, rules)
     if not (page.html.strip() or (page.text or "").strip()):
         return entry
     return replace(page, url=None, title=page.title or entry.title, updated=entry.updated)

@@ -19,6 +19,7 @@ from typing import Any
 from feedsvc import isolation, schedule
 from feedsvc.config import FeedSettings, Settings
 from feedsvc.errors import FeedsvcError, FetchError, NotFound, ParseError
+from feedsvc.extract import Rules
 from feedsvc.fetch import Fetcher
 from feedsvc.models import (
     ArticleForCheck,
@@ -199,7 +200,7 @@ class Updater:
             if found.follow_links:
                 found = replace(found, everything=everything)
         else:
-            found = self.reader.read_local(source.url)
+            found = self.reader.read_local(source.url, Rules.of(feed))
         intents, notes = self.intents(source.feed, feed, found, now)
         return self._finish(source, feed, intents, result, now, notes=[*found.feed.notes, *notes])
 
@@ -432,7 +433,7 @@ class Updater:
             merged = replace(
                 page.entry,
                 key=entry.key,
-                title=entry.title or page.entry.title,
+                title=page.entry.title or entry.title,  # the page is the authority
                 url=entry.url,
                 published=entry.published or page.entry.published,
                 author=entry.author or page.entry.author,
@@ -585,8 +586,8 @@ class Updater:
         version = None
         if page.entry is not None:
             entry = page.entry
-            if not claim.is_page_source and a.latest is not None:
-                entry = replace(entry, title=a.latest.title)  # the feed's title stands
+            if not entry.title.strip() and a.latest is not None:
+                entry = replace(entry, title=a.latest.title)  # a page without a headline
             version = self.decide_entry(entry, a, feed, page.evidence, suspect=page.suspect)
         in_feed = claim.status == "active"
         page_source = claim.is_page_source
@@ -656,7 +657,7 @@ class Updater:
                         feeds[raw_id] = parse_document(evidence.body, evidence.url)
                     entry = next((e for e in feeds[raw_id].entries if e.key == key), None)
                 else:
-                    entry = reread(evidence, key)
+                    entry = reread(evidence, key, Rules.of(settings))
             except ParseError as exc:
                 log.warning("reextract %s %s: %s", feed_name, key, exc)
                 continue
