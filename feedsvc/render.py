@@ -147,14 +147,6 @@ def cursor(view: EntryView) -> str:
     return f"{micros}-{view.article.id}"
 
 
-def parse_cursor(value: str) -> tuple[datetime, str]:
-    """The inverse of cursor(); ValueError on anything else."""
-    micros, sep, aid = value.partition("-")
-    if not sep or not micros.isdigit() or not aid.isalnum() or len(aid) > 32 or len(micros) > 18:
-        raise ValueError(f"{value!r} is not a page cursor")
-    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=int(micros)), aid
-
-
 def history_html(view: EntryView, links: Links) -> str:
     """The "Update history" list that closes every entry's content: most
     readers update a changed entry silently, so this is what people see."""

@@ -6,7 +6,6 @@ tests check every response against it. Errors are JSON too:
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 from datetime import datetime
 from typing import Any
@@ -18,11 +17,11 @@ from feedsvc import history
 from feedsvc.config import FeedSettings
 from feedsvc.diff import diff_texts
 from feedsvc.errors import NotFound
-from feedsvc.export import export_lines, iso, parse_since
+from feedsvc.export import export_lines, iso
 from feedsvc.models import ArticleRow, ArticleSummary, VersionRow
 from feedsvc.warc import CONTENT_TYPE as WARC_CONTENT_TYPE
 from feedsvc.warc import warc_chunks, warcinfo_fields
-from feedsvc.web import state
+from feedsvc.web import params, state
 from feedsvc.web.cache import Rendered
 from feedsvc.web.openapi import MAX_INT, MAX_LIMIT, document
 from feedsvc.web.responses import send
@@ -54,27 +53,14 @@ def _api(path: str) -> str:
 # -- query parameters ----------------------------------------------------------
 
 
-def _whole(name: str, raw: str, low: int = 1, high: int = MAX_INT) -> int:
-    """A whole number from a URL, or a 400 naming the parameter. The upper
-    bound keeps absurd numbers away from the database's integer columns."""
-    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
-        abort(400, description=f"{name}: expected a whole number from {low} to {high}, got {raw!r}")
-    return int(raw)
-
-
 def _int_arg(name: str, default: int, low: int = 1, high: int = MAX_INT) -> int:
     raw = request.args.get(name)
-    return default if raw is None else _whole(name, raw, low, high)
+    return default if raw is None else params.whole(name, raw, low, high)
 
 
 def _since_arg() -> datetime | None:
     raw = request.args.get("since")
-    if raw is None:
-        return None
-    try:
-        return parse_since(raw)
-    except ValueError as exc:
-        abort(400, description=f"since: {exc}")
+    return None if raw is None else params.when("since", raw)
 
 
 def _encode_cursor(summary: ArticleSummary) -> str:
@@ -83,15 +69,7 @@ def _encode_cursor(summary: ArticleSummary) -> str:
 
 
 def _decode_cursor(value: str) -> tuple[datetime, str]:
-    try:
-        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
-        updated, _, aid = raw.partition("|")
-        when = datetime.fromisoformat(updated)
-        if not aid or when.tzinfo is None:
-            raise ValueError
-        return when, aid
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        abort(400, description="cursor: not a cursor this API gave out")
+    return params.api_cursor("cursor", value)
 
 
 # -- JSON shapes (schemas in openapi.py) ---------------------------------------
@@ -225,7 +203,7 @@ def article(aid: str) -> Response:
 def version(aid: str, number: str) -> Response:
     st = state()
     row = st.store.get_article(aid)
-    v = st.store.get_version(row.id, _whole("version", number))  # NotFound -> 404
+    v = st.store.get_version(row.id, params.whole("version", number))  # NotFound -> 404
     return _send_json({"article_id": row.id, **_version_json(v, full=True)}, v.seen_at)
 
 
@@ -234,8 +212,8 @@ def diff(aid: str) -> Response:
     st = state()
     st.store.get_article(aid)  # NotFound -> 404
     to_arg, from_arg = request.args.get("to"), request.args.get("from")
-    to_n = _whole("to", to_arg) if to_arg is not None else None
-    from_n = _whole("from", from_arg) if from_arg is not None else None
+    to_n = params.whole("to", to_arg) if to_arg is not None else None
+    from_n = params.whole("from", from_arg) if from_arg is not None else None
     try:
         from_n, to_n = history.diff_range(st.store.get_versions(aid), from_n, to_n)
     except history.BadRange as exc:

@@ -21,11 +21,10 @@ from feedsvc.render import (
     feed_atom,
     feed_rss,
     opml,
-    parse_cursor,
     revisions_atom,
 )
 from feedsvc.storage.serials import as_utc
-from feedsvc.web import WebState, state
+from feedsvc.web import WebState, params, state
 from feedsvc.web.cache import Rendered
 from feedsvc.web.responses import send
 
@@ -81,11 +80,8 @@ def atom(name: str) -> Response:
 
     def render(changed_at: Any) -> bytes:
         links = st.links
-        try:
-            keyset_before = parse_cursor(before) if before is not None else None
-            keyset_after = parse_cursor(after) if after is not None else None
-        except ValueError as exc:
-            abort(400, description=str(exc))
+        keyset_before = params.feed_cursor("before", before) if before is not None else None
+        keyset_after = params.feed_cursor("after", after) if after is not None else None
         views, more = st.store.get_feed_page(
             name, st.settings.service.entries_per_page, before=keyset_before, after=keyset_after
         )
