@@ -111,6 +111,22 @@ ALLOWED_ATTRIBUTES = {
     "span": {"style", "title"},
     "p": {"style"},
 }
+# What a style attribute may keep: colours and text decoration, which is
+# what the diff marks use. Anything that moves or sizes a box
+# (position:fixed;inset:0 covers the page), loads a URL or hides text goes.
+SAFE_STYLE_PROPERTIES = frozenset(
+    [
+        "color",
+        "background-color",
+        "font-style",
+        "font-weight",
+        "text-align",
+        "text-decoration",
+        "text-decoration-line",
+        "text-decoration-color",
+        "text-decoration-style",
+    ]
+)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069\ufffe\uffff]")
 
 
@@ -198,6 +214,7 @@ def sanitize_html(value: str) -> str:
         tags=set(ALLOWED_TAGS),
         attributes={k: set(v) for k, v in ALLOWED_ATTRIBUTES.items()},
         url_schemes={"http", "https", "mailto"},
+        filter_style_properties=set(SAFE_STYLE_PROPERTIES),
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
     )
