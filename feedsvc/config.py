@@ -8,6 +8,7 @@ file and the key, never a traceback.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import tomllib
@@ -90,6 +91,16 @@ def _regex_list(value: object) -> tuple[re.Pattern[str], ...]:
         except re.error as exc:
             raise ValueError(f"{text!r} is not a valid regular expression: {exc}") from None
     return tuple(patterns)
+
+
+def _networks(value: object) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    networks = []
+    for text in _str_list(value):
+        try:
+            networks.append(ipaddress.ip_network(text, strict=False))
+        except ValueError:
+            raise ValueError(f"{text!r} is not a network like 127.0.0.2/32 or ::1/128") from None
+    return tuple(networks)
 
 
 def _interval_ladder(value: object) -> tuple[tuple[float, float | None], ...]:
@@ -232,6 +243,14 @@ SETTINGS: tuple[Setting, ...] = (
         "version, is fetched again to confirm; if it stays so it is stored as suspect.",
         _positive_int,
     ),
+    Setting(
+        "fetch",
+        "allow_networks",
+        (),
+        "Networks (CIDR) beside the configured sources' own hosts that may be fetched "
+        "though not public: links and redirects lead nowhere else that is private.",
+        _networks,
+    ),
     Setting("feeds", "name", None, "Feed name, served at /feeds/NAME.atom.", _str),
     Setting("feeds", "title", None, "Feed title; default the name.", _opt_str),
     Setting(
@@ -301,6 +320,7 @@ class FetchSettings:
     max_bytes: int
     user_agent: str | None
     min_words: int = 20
+    allow_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
 
 
 @dataclass(frozen=True)

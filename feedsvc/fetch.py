@@ -17,6 +17,7 @@ gzip bomb is never inflated past the cap), and an end to redirect loops.
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import threading
 import time
@@ -27,7 +28,8 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from feedsvc.errors import FetchError
+from feedsvc.errors import FetchError, FetchRefused
+from feedsvc.fetch_policy import FetchPolicy, guarded_transport, refused_by_policy
 from feedsvc.models import FetchResult
 
 MAX_REDIRECTS = 10
@@ -159,12 +161,20 @@ class Fetcher:
         max_hold: float = 86400.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         transport: httpx.BaseTransport | None = None,
+        policy: FetchPolicy | None = None,
     ) -> None:
+        """`policy` decides which addresses may be connected to (checked at
+        connect time, see fetch_policy); None connects anywhere, for tools
+        and tests. The service always passes one."""
         self.max_bytes = max_bytes
+        self.policy = policy
         self.per_host = per_host
         self.timeout = timeout
         self.connect_timeout = min(timeout, connect_timeout)
         self.clock = clock
+        limits = httpx.Limits(max_connections=50, max_keepalive_connections=10)
+        if transport is None and policy is not None:
+            transport = guarded_transport(policy, limits)
         self._client = httpx.Client(
             headers={
                 "User-Agent": user_agent,
@@ -176,7 +186,7 @@ class Fetcher:
             timeout=httpx.Timeout(timeout, connect=self.connect_timeout),
             follow_redirects=False,
             transport=transport,
-            limits=httpx.Limits(max_connections=50, max_keepalive_connections=10),
+            limits=limits,
         )
         self.max_hold = max_hold
         self._hosts: dict[str, threading.BoundedSemaphore] = {}
@@ -269,8 +279,9 @@ class Fetcher:
     ) -> tuple[int, dict[str, str], bytes, dict[str, str]]:
         with self._host_slot(url):
             deadline = time.monotonic() + self.timeout
+            marked = self.policy.request(url) if self.policy else contextlib.nullcontext()
             try:
-                with self._client.stream("GET", url, headers=headers) as resp:
+                with marked, self._client.stream("GET", url, headers=headers) as resp:
                     lowered = _headers(resp)
                     sent = {name.lower(): value for name, value in resp.request.headers.items()}
                     if resp.status_code != 200:
@@ -281,6 +292,9 @@ class Fetcher:
             except httpx.TimeoutException:
                 raise FetchError(f"{url}: timed out after {self.timeout:g}s") from None
             except httpx.ConnectError as exc:
+                refused = refused_by_policy(exc)
+                if refused is not None:
+                    raise FetchRefused(f"{url}: {refused}") from None
                 raise FetchError(f"{url}: cannot connect: {exc}") from None
             except UnicodeError as exc:  # a host name IDNA cannot encode ("a..b")
                 raise FetchError(f"{url}: not a valid host name: {exc}") from None

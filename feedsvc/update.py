@@ -18,9 +18,10 @@ from urllib.parse import urlsplit
 
 from feedsvc import charset, local, schedule
 from feedsvc.config import FeedSettings, Settings
-from feedsvc.errors import FeedsvcError, FetchError, ParseError
+from feedsvc.errors import FeedsvcError, FetchError, FetchRefused, ParseError
 from feedsvc.extract import EXTRACTOR, extract_article
 from feedsvc.fetch import Fetcher
+from feedsvc.fetch_policy import FetchPolicy
 from feedsvc.leases import dead_here
 from feedsvc.models import (
     ArticleForCheck,
@@ -136,6 +137,9 @@ class Updater:
             per_host=settings.scheduler.per_host,
             max_hold=settings.scheduler.max_backoff,
             clock=clock,
+            policy=FetchPolicy.for_sources(
+                (s for f in settings.feeds for s in f.sources), settings.fetch.allow_networks
+            ),
         )
         self.markers = developing_markers(settings.scheduler.developing_markers)
 
@@ -497,6 +501,17 @@ class Updater:
                 log.info("article page %s: %s; using the feed's text", entry.url, exc)
                 return self._entry_intent(entry, None, feed, found)
             return replace(seen, check=self._failed_check(article, feed, exc))
+        except FetchRefused as exc:
+            if article is None:
+                # The link leads where the fetch policy forbids: the feed's
+                # own text is versioned and the refusal is the article's
+                # error (on /healthz), retried with backoff like any other.
+                log.warning("article page %s: %s", entry.url, exc)
+                intent = self._entry_intent(entry, None, feed, found)
+                return intent and replace(
+                    intent, check=self._first_failed_check(feed, entry.key, exc)
+                )
+            return replace(seen, check=self._failed_check(article, feed, exc))
         except FetchError as exc:
             if article is None:
                 log.warning("article page %s: %s (will retry)", entry.url, exc)
@@ -634,6 +649,16 @@ class Updater:
             failures=decision.failures,
             error=str(exc),
         )
+
+    def _first_failed_check(self, feed: FeedSettings, key: str, exc: FetchError) -> CheckIntent:
+        when = next_poll(
+            self.clock(),
+            self.settings.feed_interval(feed),
+            key=key,
+            failures=1,
+            max_backoff=self.settings.scheduler.max_backoff,
+        )
+        return CheckIntent(next_check_at=when, unchanged_checks=0, failures=1, error=str(exc))
 
     def check_articles(
         self,
