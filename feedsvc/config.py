@@ -152,6 +152,14 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("service", "hub", None, "WebSub hub URL to advertise and ping, or empty.", _opt_str),
     Setting("service", "threads", 8, "Web server threads.", _positive_int),
+    Setting(
+        "service",
+        "admin_token",
+        None,
+        "When set, /metrics answers and /healthz gives details only to "
+        "Authorization: Bearer TOKEN; others get /healthz's status alone.",
+        _opt_str,
+    ),
     Setting("scheduler", "interval", 900.0, "How often a source is polled.", parse_interval),
     Setting(
         "scheduler",
@@ -291,6 +299,7 @@ class ServiceSettings:
     cache_max_age: int
     hub: str | None
     threads: int
+    admin_token: str | None = None
 
     @property
     def host_port(self) -> tuple[str, int]:

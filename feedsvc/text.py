@@ -9,6 +9,8 @@ import lxml.html
 import nh3
 from lxml import etree
 
+from feedsvc import redact
+
 BLOCK_TAGS = frozenset(
     [
         "address",
@@ -204,7 +206,8 @@ def web_url(value: str | None) -> str | None:
     if value is None or _CONTROL.search(value):
         return None  # not a URL, and XML could not carry it
     scheme, sep, _ = value.strip().partition(":")
-    return value if sep and scheme.lower() in ("http", "https") else None
+    # Shown, never fetched: credentials and tokens in it are masked.
+    return redact.url(value) if sep and scheme.lower() in ("http", "https") else None
 
 
 def sanitize_html(value: str) -> str:

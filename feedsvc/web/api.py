@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, request
 
-from feedsvc import history
+from feedsvc import history, redact
 from feedsvc.config import FeedSettings
 from feedsvc.diff import diff_texts
 from feedsvc.errors import NotFound
@@ -97,7 +97,7 @@ def _article_json(a: ArticleRow, title: str) -> dict[str, Any]:
         "id": a.id,
         "feed": a.feed,
         "title": title,
-        "url": a.url,
+        "url": redact.url(a.url) if a.url else a.url,
         "first_seen_at": iso(a.first_seen_at),
         "published_at": iso(a.published_at),
         "updated_at": iso(a.updated_at),

@@ -15,6 +15,7 @@ from flask import Blueprint, Flask, Response
 
 from feedsvc import __version__
 from feedsvc.web import state
+from feedsvc.web.security import is_admin
 
 bp = Blueprint("metrics", __name__)
 
@@ -84,6 +85,14 @@ def metrics() -> Response:
     from flask import current_app
 
     st = state()
+    token = st.settings.service.admin_token
+    if token and not is_admin(token):
+        return Response(
+            "401 Unauthorized: send Authorization: Bearer with [service] admin_token\n",
+            status=401,
+            content_type="text/plain; charset=utf-8",
+            headers={"WWW-Authenticate": 'Bearer realm="feedsvc"', "Cache-Control": "no-store"},
+        )
     stats = st.store.get_feed_stats()
     families = [
         _family(

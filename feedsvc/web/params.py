@@ -17,7 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import UTC, datetime, timedelta
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from flask import Flask, abort
 from werkzeug.routing import BaseConverter
@@ -128,5 +128,14 @@ class NumberConverter(BaseConverter):
         return str(int(value))
 
 
+def _check_path_values(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    """Path values every route shares, checked before any view runs: an
+    article id is what the store could hold (PostgreSQL refuses a NUL in a
+    query, so an unchecked id would be a 500 there)."""
+    if values and "aid" in values:
+        article_id("article", values["aid"])
+
+
 def init_app(app: Flask) -> None:
     app.url_map.converters["number"] = NumberConverter
+    app.url_value_preprocessor(_check_path_values)
