@@ -92,7 +92,7 @@ def pier(httpserver: HTTPServer, make_settings: Any, store_for: Any, clock: Any)
     updater.poll("test", due_only=False)
     updater.close()
     aid = store.find_article("urn:pier-1").id
-    assert store.article(aid).latest_version == 2
+    assert store.get_article(aid).latest_version == 2
     return create_app(settings, store).test_client(), aid
 
 
