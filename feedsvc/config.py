@@ -154,6 +154,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("service", "threads", 8, "Web server threads.", _positive_int),
     Setting(
         "service",
+        "max_exports",
+        2,
+        "Exports (/api/export) streamed at once by one web process; one more is answered "
+        "503 with Retry-After, so slow readers cannot take every thread.",
+        _positive_int,
+    ),
+    Setting(
+        "service",
         "admin_token",
         None,
         "When set, /metrics answers and /healthz gives details only to "
@@ -300,6 +308,7 @@ class ServiceSettings:
     hub: str | None
     threads: int
     admin_token: str | None = None
+    max_exports: int = 2
 
     @property
     def host_port(self) -> tuple[str, int]:

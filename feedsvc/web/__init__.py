@@ -52,10 +52,11 @@ def create_app(settings: Settings, store: ReadStore | None = None) -> Flask:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     app.extensions["feedsvc"] = WebState(settings, store or Store(settings.service.database))
-    from feedsvc.web import api, feeds, health, metrics, pages, params, security, stats
+    from feedsvc.web import api, exports, feeds, health, metrics, pages, params, security, stats
 
     params.init_app(app)
     security.init_app(app)
+    exports.init_app(app, settings.service.max_exports)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(health.bp)

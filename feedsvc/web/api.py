@@ -21,7 +21,7 @@ from feedsvc.export import export_lines, iso
 from feedsvc.models import ArticleRow, ArticleSummary, VersionRow
 from feedsvc.warc import CONTENT_TYPE as WARC_CONTENT_TYPE
 from feedsvc.warc import warc_chunks, warcinfo_fields
-from feedsvc.web import params, state
+from feedsvc.web import exports, params, state
 from feedsvc.web.cache import Rendered
 from feedsvc.web.openapi import MAX_INT, MAX_LIMIT, document
 from feedsvc.web.responses import send
@@ -249,7 +249,7 @@ def export() -> Response:
         abort(400, description=f"format={fmt!r}: use jsonl (the default) or warc")
     # A generator body: Flask sends each line as the database yields it.
     lines = (line.encode() for line in export_lines(st.store, feed=name, since=since))
-    return Response(lines, mimetype=NDJSON)
+    return exports.slots().stream(lines, NDJSON)  # or 503 when too many run at once
 
 
 def _export_warc(feed: str | None, since: datetime | None) -> Response:
@@ -257,6 +257,7 @@ def _export_warc(feed: str | None, since: datetime | None) -> Response:
     items = state().store.iter_evidence(feed=feed, since=since)
     filename = f"feedsvc-{feed or 'all'}.warc.gz"
     chunks = warc_chunks(items, filename=filename, info=warcinfo_fields(feed, since))
-    response = Response(chunks, mimetype=WARC_CONTENT_TYPE)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response = exports.slots().stream(chunks, WARC_CONTENT_TYPE)
+    if response.status_code == 200:
+        response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
