@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import click
 
-from feedsvc import __version__, config, redact
+from feedsvc import __version__, config, maintenance, redact
 from feedsvc.config import Settings
 from feedsvc.errors import FeedsvcError, UsageError
 from feedsvc.history import BadRange, diff_range, latest_title, published, revisions
@@ -551,3 +551,6 @@ def sources(settings: Settings, feed_name: str | None) -> None:
     with opened(settings) as store:
         for line in source_table(store, settings, feed_name):
             click.echo(line)
+
+
+maintenance.register(main)  # feedsvc prune, feedsvc backup

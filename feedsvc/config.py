@@ -103,6 +103,13 @@ def _networks(value: object) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Netw
     return tuple(networks)
 
 
+def _keep(value: object) -> float | None:
+    """How long to keep something: an interval, or "keep" for ever."""
+    if value == "keep":
+        return None
+    return parse_interval(value)
+
+
 def _interval_ladder(value: object) -> tuple[tuple[float, float | None], ...]:
     """[["6h", "interval"], ["2d", "1h"], ["30d", "1d"]]: until AGE since the
     last change, check every EVERY ("interval": the feed's poll interval);
@@ -267,6 +274,15 @@ SETTINGS: tuple[Setting, ...] = (
         "though not public: links and redirects lead nowhere else that is private.",
         _networks,
     ),
+    Setting(
+        "storage",
+        "keep_raw",
+        None,
+        "Raw responses older than this are deleted (never a version's text, never the raw "
+        "of an article's latest version), by `feedsvc prune` and hourly by the scheduler; "
+        'default "keep": everything is kept.',
+        _keep,
+    ),
     Setting("feeds", "name", None, "Feed name, served at /feeds/NAME.atom.", _str),
     Setting("feeds", "title", None, "Feed title; default the name.", _opt_str),
     Setting(
@@ -352,6 +368,11 @@ class FeedSettings:
 
 
 @dataclass(frozen=True)
+class StorageSettings:
+    keep_raw: float | None = None  # seconds; None keeps everything
+
+
+@dataclass(frozen=True)
 class Settings:
     service: ServiceSettings
     scheduler: SchedulerSettings
@@ -359,6 +380,7 @@ class Settings:
     feeds: tuple[FeedSettings, ...]
     path: Path | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    storage: StorageSettings = field(default_factory=StorageSettings)
 
     def feed(self, name: str) -> FeedSettings:
         for feed in self.feeds:
@@ -406,7 +428,7 @@ def from_mapping(raw: Mapping[str, Any], file: Path | None = None) -> Settings:
     def fail(key: str, message: str) -> ConfigError:
         return ConfigError(f"{where}: {key}: {message}")
 
-    unknown = set(raw) - {"service", "scheduler", "fetch", "feeds"}
+    unknown = set(raw) - {"service", "scheduler", "fetch", "storage", "feeds"}
     if unknown:
         raise fail(sorted(unknown)[0], "unknown section or key")
 
@@ -433,6 +455,7 @@ def from_mapping(raw: Mapping[str, Any], file: Path | None = None) -> Settings:
     service = section("service", raw.get("service", {}), "service")
     scheduler = section("scheduler", raw.get("scheduler", {}), "scheduler")
     fetch = section("fetch", raw.get("fetch", {}), "fetch")
+    storage = section("storage", raw.get("storage", {}), "storage")
 
     service["base_url"] = _check_base_url(service["base_url"], fail)
     _check_listen(service["listen"], fail)
@@ -466,6 +489,7 @@ def from_mapping(raw: Mapping[str, Any], file: Path | None = None) -> Settings:
         fetch=FetchSettings(**fetch),
         feeds=tuple(feeds),
         path=file,
+        storage=StorageSettings(**storage),
     )
 
 
@@ -569,6 +593,8 @@ def reference_markdown() -> str:
 def _show_default(setting: Setting) -> str:
     value = setting.default
     if value is None:
+        if setting.name == "keep_raw":
+            return '`"keep"`'
         return "required" if setting.name in ("name", "sources") else "none"
     if setting.convert is parse_interval:
         return f"`{_human_interval(value)}`"

@@ -12,6 +12,7 @@ import logging
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from feedsvc.leases import worker_id
+from feedsvc.maintenance import PRUNE_EVERY, prune
 from feedsvc.storage import HubState
 from feedsvc.update import Updater
 from feedsvc.websub import HubPinger
@@ -36,6 +37,11 @@ class Ticker:
             next_run_time=None,
         )
 
+        if updater.settings.storage.keep_raw is not None:
+            self.scheduler.add_job(
+                self.prune, "interval", seconds=PRUNE_EVERY, id="prune", max_instances=1
+            )
+
         # WebSub pings run as a job of their own: a slow or broken hub
         # never delays a poll, and a poll never waits for the hub.
         self.pinger: HubPinger | None = None
@@ -49,6 +55,13 @@ class Ticker:
                 max_instances=1,
                 coalesce=True,
             )
+
+    def prune(self) -> None:
+        """Delete raw evidence past [storage] keep_raw. Never raises."""
+        try:
+            prune(self.updater.settings, self.updater.store)  # type: ignore[arg-type]
+        except Exception:
+            log.exception("pruning raw responses failed")
 
     def ping_hub(self) -> None:
         """Tell the hub about changed feeds. Never raises."""
