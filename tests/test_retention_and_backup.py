@@ -161,3 +161,24 @@ def test_backup_refuses_an_existing_file(
         done.stderr.strip()
         == f"feedsvc: error: {tmp_path / 'taken.db'} exists; back up to a new file"
     )
+
+
+def test_the_scheduler_prunes_too(
+    tmp_path: Path, make_settings: Any, store_for: Any, clock: Any
+) -> None:
+    from feedsvc.scheduler import Ticker
+
+    room = Newsroom(tmp_path, make_settings, store_for, clock)
+    room.publish("bridge", BRIDGE[:3])
+    cfg = room.settings.path
+    assert cfg is not None
+    cfg.write_text(cfg.read_text() + '\n[storage]\nkeep_raw = "1s"\n')
+    settings = config.load(cfg)
+    time.sleep(1.5)
+    ticker = Ticker(Updater(settings, room.store, clock=clock))
+    try:
+        assert ticker.scheduler.get_job("prune") is not None  # hourly, beside the tick
+        ticker.prune()
+    finally:
+        ticker.updater.close()
+    assert raw_count(tmp_path / "feedsvc.db") == 1
