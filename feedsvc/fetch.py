@@ -29,7 +29,12 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from feedsvc.errors import FetchError, FetchRefused
-from feedsvc.fetch_policy import FetchPolicy, guarded_transport, refused_by_policy
+from feedsvc.fetch_policy import (
+    FetchPolicy,
+    GuardedBackend,
+    guarded_transport,
+    refused_by_policy,
+)
 from feedsvc.models import FetchResult
 
 MAX_REDIRECTS = 10
@@ -173,8 +178,10 @@ class Fetcher:
         self.connect_timeout = min(timeout, connect_timeout)
         self.clock = clock
         limits = httpx.Limits(max_connections=50, max_keepalive_connections=10)
+        self._backend: GuardedBackend | None = None
         if transport is None and policy is not None:
-            transport = guarded_transport(policy, limits)
+            self._backend = GuardedBackend(policy)
+            transport = guarded_transport(self._backend, limits)
         self._client = httpx.Client(
             headers={
                 "User-Agent": user_agent,
@@ -197,6 +204,12 @@ class Fetcher:
 
     def close(self) -> None:
         self._client.close()
+
+    def set_policy(self, policy: FetchPolicy) -> None:
+        """From the next request on, connect as `policy` says."""
+        self.policy = policy
+        if self._backend is not None:
+            self._backend.policy = policy
 
     def _host_slot(self, url: str) -> threading.BoundedSemaphore:
         """The semaphore of the URL's host: politeness is per machine, so

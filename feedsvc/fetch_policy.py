@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 import httpcore
 import httpx
 
+from feedsvc.config import Settings
 from feedsvc.errors import FetchRefused
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -145,8 +146,9 @@ class GuardedBackend(httpcore.SyncBackend):
         raise _Refused(refused or f"{host}: no address to connect to")
 
 
-def guarded_transport(policy: FetchPolicy, limits: httpx.Limits) -> httpx.HTTPTransport:
-    """An httpx transport whose every connection goes through the policy.
+def guarded_transport(backend: GuardedBackend, limits: httpx.Limits) -> httpx.HTTPTransport:
+    """An httpx transport whose every connection goes through the backend's
+    policy (replace `backend.policy` to change it: a reloaded config).
     Proxies from the environment are not used: the check needs the peer's
     real address."""
     transport = httpx.HTTPTransport(limits=limits, trust_env=False)
@@ -155,9 +157,16 @@ def guarded_transport(policy: FetchPolicy, limits: httpx.Limits) -> httpx.HTTPTr
         max_connections=limits.max_connections,
         max_keepalive_connections=limits.max_keepalive_connections,
         keepalive_expiry=limits.keepalive_expiry,
-        network_backend=GuardedBackend(policy),
+        network_backend=backend,
     )
     return transport
+
+
+def policy_for(settings: Settings) -> FetchPolicy:
+    """The policy a config asks for: its sources' origins, its allow_networks."""
+    return FetchPolicy.for_sources(
+        (s for feed in settings.feeds for s in feed.sources), settings.fetch.allow_networks
+    )
 
 
 def refused_by_policy(exc: BaseException) -> str | None:

@@ -21,7 +21,7 @@ from feedsvc.config import FeedSettings, Settings
 from feedsvc.errors import FeedsvcError, FetchError, FetchRefused, ParseError
 from feedsvc.extract import EXTRACTOR, extract_article
 from feedsvc.fetch import Fetcher
-from feedsvc.fetch_policy import FetchPolicy
+from feedsvc.fetch_policy import policy_for
 from feedsvc.leases import dead_here
 from feedsvc.models import (
     ArticleForCheck,
@@ -137,9 +137,7 @@ class Updater:
             per_host=settings.scheduler.per_host,
             max_hold=settings.scheduler.max_backoff,
             clock=clock,
-            policy=FetchPolicy.for_sources(
-                (s for f in settings.feeds for s in f.sources), settings.fetch.allow_networks
-            ),
+            policy=policy_for(settings),
         )
         self.markers = developing_markers(settings.scheduler.developing_markers)
 
@@ -147,6 +145,7 @@ class Updater:
         """A reloaded config: feeds, intervals and markers apply from the
         next poll on (the HTTP client keeps its limits until a restart)."""
         self.markers = developing_markers(settings.scheduler.developing_markers)
+        self.fetcher.set_policy(policy_for(settings))  # new sources' origins, allow_networks
         self.settings = settings
 
     def close(self) -> None:

@@ -177,3 +177,20 @@ def test_a_configured_origin_is_scheme_host_and_port() -> None:
     assert policy.trusted("HTTP://127.0.0.1:8081/")
     assert not policy.trusted("http://127.0.0.1:8082/feed")
     assert not policy.trusted("https://127.0.0.1:8081/feed")
+
+
+def test_a_reloaded_config_changes_the_policy(
+    internal: Server, newsroom: Server, make_settings: Any, store_for: Any, clock: Any
+) -> None:
+    _, _, updater = _world(make_settings, store_for, clock, f"{newsroom.base}/feed")
+    updater.poll("test", due_only=False)
+    assert internal.requests == []
+    reloaded = make_settings(
+        [{"name": "wire", "sources": [f"{newsroom.base}/feed"], "fetch_articles": True}],
+        fetch={"allow_networks": ["127.0.0.2/32"]},
+    )
+    updater.apply_settings(reloaded)
+    clock.advance(3600)  # past the refused pages' backoff
+    updater.poll("test", due_only=False)
+    updater.close()
+    assert internal.requests and set(internal.requests) == {"/rota"}
