@@ -192,5 +192,6 @@ def test_a_reloaded_config_changes_the_policy(
     updater.apply_settings(reloaded)
     clock.advance(3600)  # past the refused pages' backoff
     updater.poll("test", due_only=False)
+    updater.check_articles("test")  # pages due on their own schedule
     updater.close()
     assert internal.requests and set(internal.requests) == {"/rota"}
