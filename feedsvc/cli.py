@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import click
 
-from feedsvc import __version__, config
+from feedsvc import __version__, config, maintenance, redact
 from feedsvc.config import Settings
 from feedsvc.errors import FeedsvcError, UsageError
 from feedsvc.history import BadRange, diff_range, latest_title, published, revisions
@@ -33,6 +33,8 @@ def setup_logging(verbose: bool = False) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(redact.LogFilter())  # no password or token in a log line
     for noisy in ("apscheduler", "httpx", "httpcore", "trafilatura", "htmldate", "waitress.queue"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
@@ -564,3 +566,6 @@ def sources(settings: Settings, feed_name: str | None) -> None:
     with opened(settings) as store:
         for line in source_table(store, settings, feed_name):
             click.echo(line)
+
+
+maintenance.register(main)  # feedsvc prune, feedsvc backup

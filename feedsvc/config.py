@@ -8,6 +8,7 @@ file and the key, never a traceback.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import tomllib
@@ -94,6 +95,23 @@ def _regex_list(value: object) -> tuple[LinePattern, ...]:
     return tuple(compile_linear(text) for text in _str_list(value))
 
 
+def _networks(value: object) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    networks = []
+    for text in _str_list(value):
+        try:
+            networks.append(ipaddress.ip_network(text, strict=False))
+        except ValueError:
+            raise ValueError(f"{text!r} is not a network like 127.0.0.2/32 or ::1/128") from None
+    return tuple(networks)
+
+
+def _keep(value: object) -> float | None:
+    """How long to keep something: an interval, or "keep" for ever."""
+    if value == "keep":
+        return None
+    return parse_interval(value)
+
+
 def _interval_ladder(value: object) -> tuple[tuple[float, float | None], ...]:
     """[["6h", "interval"], ["2d", "1h"], ["30d", "1d"]]: until AGE since the
     last change, check every EVERY ("interval": the feed's poll interval);
@@ -165,6 +183,22 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("service", "hub", None, "WebSub hub URL to advertise and ping, or empty.", _opt_str),
     Setting("service", "threads", 8, "Web server threads.", _positive_int),
+    Setting(
+        "service",
+        "max_exports",
+        2,
+        "Exports (/api/export) streamed at once by one web process; one more is answered "
+        "503 with Retry-After, so slow readers cannot take every thread.",
+        _positive_int,
+    ),
+    Setting(
+        "service",
+        "admin_token",
+        None,
+        "When set, /metrics answers and /healthz gives details only to "
+        "Authorization: Bearer TOKEN; others get /healthz's status alone.",
+        _opt_str,
+    ),
     Setting("scheduler", "interval", 900.0, "How often a source is polled.", parse_interval),
     Setting(
         "scheduler",
@@ -284,6 +318,23 @@ SETTINGS: tuple[Setting, ...] = (
         "is its source's error.",
         _positive_int,
     ),
+    Setting(
+        "fetch",
+        "allow_networks",
+        (),
+        "Networks (CIDR) beside the configured sources' own hosts that may be fetched "
+        "though not public: links and redirects lead nowhere else that is private.",
+        _networks,
+    ),
+    Setting(
+        "storage",
+        "keep_raw",
+        None,
+        "Raw responses older than this are deleted (never a version's text, never the raw "
+        "of an article's latest version), by `feedsvc prune` and hourly by the scheduler; "
+        'default "keep": everything is kept.',
+        _keep,
+    ),
     Setting("feeds", "name", None, "Feed name, served at /feeds/NAME.atom.", _str),
     Setting("feeds", "title", None, "Feed title; default the name.", _opt_str),
     Setting(
@@ -346,6 +397,8 @@ class ServiceSettings:
     cache_max_age: int
     hub: str | None
     threads: int
+    admin_token: str | None = None
+    max_exports: int = 2
 
     @property
     def host_port(self) -> tuple[str, int]:
@@ -378,6 +431,7 @@ class FetchSettings:
     parse_workers: int = 2
     parse_timeout: float = 60.0
     parse_memory: int = 1024  # MB
+    allow_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -393,6 +447,11 @@ class FeedSettings:
 
 
 @dataclass(frozen=True)
+class StorageSettings:
+    keep_raw: float | None = None  # seconds; None keeps everything
+
+
+@dataclass(frozen=True)
 class Settings:
     service: ServiceSettings
     scheduler: SchedulerSettings
@@ -400,6 +459,7 @@ class Settings:
     feeds: tuple[FeedSettings, ...]
     path: Path | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    storage: StorageSettings = field(default_factory=StorageSettings)
 
     @cached_property
     def feeds_by_name(self) -> Mapping[str, FeedSettings]:
@@ -454,7 +514,7 @@ def from_mapping(raw: Mapping[str, Any], file: Path | None = None) -> Settings:
     def fail(key: str, message: str) -> ConfigError:
         return ConfigError(f"{where}: {key}: {message}")
 
-    unknown = set(raw) - {"service", "scheduler", "fetch", "feeds"}
+    unknown = set(raw) - {"service", "scheduler", "fetch", "storage", "feeds"}
     if unknown:
         raise fail(sorted(unknown)[0], "unknown section or key")
 
@@ -481,6 +541,7 @@ def from_mapping(raw: Mapping[str, Any], file: Path | None = None) -> Settings:
     service = section("service", raw.get("service", {}), "service")
     scheduler = section("scheduler", raw.get("scheduler", {}), "scheduler")
     fetch = section("fetch", raw.get("fetch", {}), "fetch")
+    storage = section("storage", raw.get("storage", {}), "storage")
 
     service["base_url"] = _check_base_url(service["base_url"], fail)
     _check_listen(service["listen"], fail)
@@ -514,6 +575,7 @@ def from_mapping(raw: Mapping[str, Any], file: Path | None = None) -> Settings:
         fetch=FetchSettings(**fetch),
         feeds=tuple(feeds),
         path=file,
+        storage=StorageSettings(**storage),
     )
 
 
@@ -617,6 +679,8 @@ def reference_markdown() -> str:
 def _show_default(setting: Setting) -> str:
     value = setting.default
     if value is None:
+        if setting.name == "keep_raw":
+            return '`"keep"`'
         return "required" if setting.name in ("name", "sources") else "none"
     if setting.convert is parse_interval:
         return f"`{_human_interval(value)}`"

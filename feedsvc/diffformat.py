@@ -12,8 +12,8 @@ from feedsvc.textdiff import DiffOp, ParagraphDiff, TextDiff, paragraphs_of
 
 # Inline styles for feed content: feed readers and mail clients strip <style>
 # and classes, so the marks must carry their own look.
-INS_STYLE = "background:#d7f5dd;color:#0b3d16;text-decoration:underline"
-DEL_STYLE = "background:#fbdcdc;color:#5c0a0a;text-decoration:line-through"
+INS_STYLE = "background-color:#d7f5dd;color:#0b3d16;text-decoration:underline"
+DEL_STYLE = "background-color:#fbdcdc;color:#5c0a0a;text-decoration:line-through"
 
 
 def _mark(tag: str, text: str, inline_style: bool) -> str:

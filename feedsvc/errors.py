@@ -46,5 +46,9 @@ class FetchError(FeedsvcError):
         self.gone = gone
 
 
+class FetchRefused(FetchError):
+    """The fetch policy refused the address a URL leads to (fetch_policy.py)."""
+
+
 class ParseError(FeedsvcError):
     """A body could not be read as a feed, a page or a file."""

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+from feedsvc import redact
 from feedsvc.models import ExportedVersion
 from feedsvc.storage import ReadStore
 
@@ -43,7 +44,7 @@ def record(item: ExportedVersion) -> dict[str, Any]:
     return {
         "article_id": v.article_id,
         "feed": item.feed,
-        "url": item.url,
+        "url": redact.url(item.url) if item.url else item.url,
         "version": v.number,
         "seen_at": iso(v.seen_at),
         "title": v.title,

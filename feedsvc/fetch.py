@@ -17,6 +17,7 @@ gzip bomb is never inflated past the cap), and an end to redirect loops.
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import threading
 import time
@@ -29,7 +30,13 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from feedsvc.errors import FetchError
+from feedsvc.errors import FetchError, FetchRefused
+from feedsvc.fetch_policy import (
+    FetchPolicy,
+    GuardedBackend,
+    guarded_transport,
+    refused_by_policy,
+)
 from feedsvc.models import FetchResult
 
 MAX_REDIRECTS = 10
@@ -163,7 +170,15 @@ class Fetcher:
         max_hold: float = 86400.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         transport: httpx.BaseTransport | None = None,
+        policy: FetchPolicy | None = None,
     ) -> None:
+        """`policy` decides which addresses may be connected to (checked at
+        connect time, see fetch_policy); None connects anywhere, for tools
+        and tests. The service always passes one."""
+        self.policy = policy
+        self._backend: GuardedBackend | None = None
+        if transport is None and policy is not None:
+            self._backend = GuardedBackend(policy)
         self.max_bytes = max_bytes
         self.per_host = per_host
         self.timeout = timeout
@@ -190,7 +205,21 @@ class Fetcher:
         for client in clients:
             client.close()
 
+    def set_policy(self, policy: FetchPolicy) -> None:
+        """From the next request on, connect as `policy` says."""
+        self.policy = policy
+        if self._backend is not None:
+            self._backend.policy = policy
+
     def _new_client(self) -> httpx.Client:
+        limits = httpx.Limits(
+            max_connections=self.per_host,
+            max_keepalive_connections=self.per_host,
+            keepalive_expiry=KEEPALIVE,
+        )
+        transport = self.transport
+        if self._backend is not None:  # every connection checked by the policy
+            transport = guarded_transport(self._backend, limits)
         return httpx.Client(
             headers={
                 "User-Agent": self.user_agent,
@@ -201,13 +230,9 @@ class Fetcher:
             # the whole answer.
             timeout=httpx.Timeout(self.timeout, connect=self.connect_timeout),
             follow_redirects=False,
-            transport=self.transport,
+            transport=transport,
             verify=self._tls,
-            limits=httpx.Limits(
-                max_connections=self.per_host,
-                max_keepalive_connections=self.per_host,
-                keepalive_expiry=KEEPALIVE,
-            ),
+            limits=limits,
         )
 
     @contextmanager
@@ -316,8 +341,10 @@ class Fetcher:
     ) -> tuple[int, dict[str, str], bytes, dict[str, str]]:
         with self._host_slot(url):
             deadline = time.monotonic() + self.timeout
+            marked = self.policy.request(url) if self.policy else contextlib.nullcontext()
             try:
                 with (
+                    marked,
                     self._client_for(url) as client,
                     client.stream("GET", url, headers=headers) as resp,
                 ):
@@ -336,6 +363,9 @@ class Fetcher:
             except httpx.TimeoutException:
                 raise FetchError(f"{url}: timed out after {self.timeout:g}s") from None
             except httpx.ConnectError as exc:
+                refused = refused_by_policy(exc)
+                if refused is not None:
+                    raise FetchRefused(f"{url}: {refused}") from None
                 raise FetchError(f"{url}: cannot connect: {exc}") from None
             except UnicodeError as exc:  # a host name IDNA cannot encode ("a..b")
                 raise FetchError(f"{url}: not a valid host name: {exc}") from None

@@ -23,7 +23,10 @@ def decode(value: str) -> tuple[datetime, str]:
     micros, sep, aid = value.partition("-")
     if not sep or not micros.isdigit() or not aid.isalnum() or len(aid) > 32 or len(micros) > 18:
         raise ValueError(f"{value!r} is not a page cursor")
-    return EPOCH + timedelta(microseconds=int(micros)), aid
+    try:
+        return EPOCH + timedelta(microseconds=int(micros)), aid
+    except OverflowError:  # past year 9999
+        raise ValueError(f"{value!r} is not a page cursor") from None
 
 
 def position(article: ArticleRow) -> str:

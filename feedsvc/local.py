@@ -9,6 +9,8 @@ and normalisation drops the rest of it.
 
 from __future__ import annotations
 
+import os
+import stat
 from datetime import UTC, datetime
 from html import unescape
 from pathlib import Path
@@ -27,11 +29,38 @@ def article_files(path: Path) -> list[Path]:
         return [path]
     if path.is_dir():
         return sorted(
-            p
-            for p in path.iterdir()
-            if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith(".")
+            p for p in path.iterdir() if p.suffix.lower() in SUFFIXES and not p.name.startswith(".")
         )
     raise ParseError(f"{path}: no such file or folder")
+
+
+def read_bytes(path: Path, max_bytes: int, folder: Path | None = None) -> tuple[bytes, float]:
+    """The bytes of a regular file (and its mtime), never more than
+    `max_bytes` whatever its size claims (/proc files say 0). With `folder`,
+    the file must lie inside it once every symlink is resolved: a link to
+    anything outside (another folder, /proc, /etc) is refused. The resolved
+    path is opened without following a last link, so a link swapped in
+    after the check is refused too."""
+    real = path.resolve(strict=True)
+    if folder is not None and not real.is_relative_to(folder.resolve()):
+        raise ParseError(f"{path}: a link to outside the folder; not read")
+    fd = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ParseError(f"{path}: not a regular file; not read")
+        chunks, size = [], 0
+        while size <= max_bytes:
+            chunk = os.read(fd, min(1 << 20, max_bytes + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    finally:
+        os.close(fd)
+    if size > max_bytes:
+        raise ParseError(f"{path}: over the {max_bytes}-byte limit")
+    return b"".join(chunks), info.st_mtime
 
 
 def decode(body: bytes) -> str:
@@ -52,13 +81,12 @@ def file_key(path: Path, base: Path | None) -> str:
     return str(path)
 
 
-def read_file(path: Path, max_bytes: int, base: Path | None = None) -> tuple[EntryData, Evidence]:
-    size = path.stat().st_size
-    if size > max_bytes:
-        raise ParseError(f"{path}: {size} bytes is over the {max_bytes}-byte limit")
-    body = path.read_bytes()
+def read_file(
+    path: Path, max_bytes: int, base: Path | None = None, folder: Path | None = None
+) -> tuple[EntryData, Evidence]:
+    body, mtime = read_bytes(path, max_bytes, folder)
     fetched_at = datetime.now(UTC)
-    modified = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    modified = datetime.fromtimestamp(mtime, UTC)
     key = file_key(path, base)
     uri = path.as_uri()
     entry = parse_file(body, key, path.suffix, fallback_title=path.stem, modified=modified)
@@ -105,14 +133,23 @@ def parse_file(
 def read_path(
     path: Path, max_bytes: int, base: Path | None = None
 ) -> tuple[FeedData, dict[str, Evidence]]:
-    """Every article under `path`, with each file's bytes as its evidence."""
+    """Every article under `path`, with each file's bytes as its evidence.
+    A file that is refused (too big, not a regular file, a link out of the
+    folder) harms only itself and is named in the feed's notes, which
+    /healthz lists as the source's warning."""
     entries = []
     evidence = {}
+    notes = []
+    folder = path if path.is_dir() else None
     for file in article_files(path):
         try:
-            entry, ev = read_file(file, max_bytes, base)
-        except (OSError, ParseError):
-            continue  # a file that vanished or is too big harms only itself
+            entry, ev = read_file(file, max_bytes, base, folder)
+        except ParseError as exc:
+            notes.append(str(exc))
+            continue
+        except OSError:
+            continue  # a file that vanished (or a dangling link) harms only itself
         entries.append(entry)
         evidence[entry.key] = ev
-    return FeedData(title=path.name, link=None, entries=tuple(entries)), evidence
+    data = FeedData(title=path.name, link=None, entries=tuple(entries), notes=tuple(notes))
+    return data, evidence

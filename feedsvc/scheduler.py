@@ -35,6 +35,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from feedsvc.fetch import host_of
 from feedsvc.leases import dead_here, worker_id
+from feedsvc.maintenance import PRUNE_EVERY, prune
 from feedsvc.models import ArticleForCheck, PollOutcome, SourceForUpdate
 from feedsvc.reading import is_url
 from feedsvc.storage import HubState, WorkQueue
@@ -151,22 +152,25 @@ class Scheduler:
         self.lateness = Lateness()
         self.pool = ThreadPoolExecutor(self.slots, thread_name_prefix="poll")
         self.thread: threading.Thread | None = None
-        self.hub: BackgroundScheduler | None = None
+        # Housekeeping runs as jobs of its own: a slow or broken hub, or a
+        # long prune, never delays a poll, and a poll never waits for them.
+        self.jobs = BackgroundScheduler(timezone="UTC")
         self.pinger: HubPinger | None = None
         if updater.settings.service.hub and hub_state is not None:
             self.pinger = HubPinger(updater.settings, hub_state, clock=updater.clock)
-            self.hub = BackgroundScheduler(timezone="UTC")
-            self.hub.add_job(
+            self.jobs.add_job(
                 self.ping_hub, "interval", seconds=sched.tick, max_instances=1, coalesce=True
             )
+        if updater.settings.storage.keep_raw is not None:
+            self.jobs.add_job(self.prune, "interval", seconds=PRUNE_EVERY, max_instances=1)
 
     # -- the process's life ------------------------------------------------
 
     def start(self) -> None:
         self.thread = threading.Thread(target=self.run, name="scheduler", daemon=True)
         self.thread.start()
-        if self.hub is not None:
-            self.hub.start()
+        if self.jobs.get_jobs():
+            self.jobs.start()
         log.info(
             "scheduler %s started: %d slots, %d per host", self.owner, self.slots, self.per_host
         )
@@ -179,11 +183,18 @@ class Scheduler:
         self.wake.set()
         if self.thread is not None:
             self.thread.join()
-        if self.hub is not None and self.hub.running:
-            self.hub.shutdown(wait=True)
+        if self.jobs.running:
+            self.jobs.shutdown(wait=True)
         if self.pinger is not None:
             self.pinger.close()
         log.info("scheduler %s stopped: %s", self.owner, Lateness.summary(self.lateness.all))
+
+    def prune(self) -> None:
+        """Delete raw evidence past [storage] keep_raw. Never raises."""
+        try:
+            prune(self.updater.settings, self.updater.store)  # type: ignore[arg-type]
+        except Exception:
+            log.exception("pruning raw responses failed")
 
     def ping_hub(self) -> None:
         """Tell the hub about changed feeds. Never raises."""

@@ -12,6 +12,8 @@ import lxml.html
 import nh3
 from lxml import etree
 
+from feedsvc import redact
+
 T = TypeVar("T")
 
 BLOCK_TAGS = frozenset(
@@ -116,6 +118,22 @@ ALLOWED_ATTRIBUTES = {
     "span": {"style", "title"},
     "p": {"style"},
 }
+# What a style attribute may keep: colours and text decoration, which is
+# what the diff marks use. Anything that moves or sizes a box
+# (position:fixed;inset:0 covers the page), loads a URL or hides text goes.
+SAFE_STYLE_PROPERTIES = frozenset(
+    [
+        "color",
+        "background-color",
+        "font-style",
+        "font-weight",
+        "text-align",
+        "text-decoration",
+        "text-decoration-line",
+        "text-decoration-color",
+        "text-decoration-style",
+    ]
+)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069\ufffe\uffff]")
 
 
@@ -282,7 +300,8 @@ def web_url(value: str | None) -> str | None:
     if value is None or _CONTROL.search(value):
         return None  # not a URL, and XML could not carry it
     scheme, sep, _ = value.strip().partition(":")
-    return value if sep and scheme.lower() in ("http", "https") else None
+    # Shown, never fetched: credentials and tokens in it are masked.
+    return redact.url(value) if sep and scheme.lower() in ("http", "https") else None
 
 
 def sanitize_html(value: str) -> str:
@@ -292,6 +311,7 @@ def sanitize_html(value: str) -> str:
         tags=set(ALLOWED_TAGS),
         attributes={k: set(v) for k, v in ALLOWED_ATTRIBUTES.items()},
         url_schemes={"http", "https", "mailto"},
+        filter_style_properties=set(SAFE_STYLE_PROPERTIES),
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
     )

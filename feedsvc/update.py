@@ -18,9 +18,10 @@ from typing import Any
 
 from feedsvc import isolation, schedule
 from feedsvc.config import FeedSettings, Settings
-from feedsvc.errors import FeedsvcError, FetchError, NotFound, ParseError
+from feedsvc.errors import FeedsvcError, FetchError, FetchRefused, NotFound, ParseError
 from feedsvc.extract import Rules
 from feedsvc.fetch import Fetcher
+from feedsvc.fetch_policy import policy_for
 from feedsvc.models import (
     ArticleForCheck,
     ArticleForUpdate,
@@ -85,6 +86,7 @@ class Updater:
             per_host=settings.scheduler.per_host,
             max_hold=settings.scheduler.max_backoff,
             clock=clock,
+            policy=policy_for(settings),
         )
         self.reader = Reader(settings, self.fetcher)
         self.markers = developing_markers(settings.scheduler.developing_markers)
@@ -94,6 +96,7 @@ class Updater:
         """A reloaded config: feeds, intervals and markers apply from the
         next poll on (the HTTP client keeps its limits until a restart)."""
         self.markers = developing_markers(settings.scheduler.developing_markers)
+        self.fetcher.set_policy(policy_for(settings))  # new sources' origins, allow_networks
         self.settings = settings
         self.reader.settings = settings
 
@@ -423,6 +426,17 @@ class Updater:
                 log.info("article page %s: %s; using the feed's text", entry.url, exc)
                 return self._entry_intent(entry, None, feed, found, now)
             return replace(seen, check=self._failed_check(article, feed, exc, now))
+        except FetchRefused as exc:
+            if article is None:
+                # The link leads where the fetch policy forbids: the feed's
+                # own text is versioned and the refusal is the article's
+                # error (on /healthz), retried with backoff like any other.
+                log.warning("article page %s: %s", entry.url, exc)
+                intent = self._entry_intent(entry, None, feed, found, now)
+                return intent and replace(
+                    intent, check=self._first_failed_check(feed, entry.key, exc, now)
+                )
+            return replace(seen, check=self._failed_check(article, feed, exc, now))
         except FetchError as exc:
             if article is None:
                 log.warning("article page %s: %s (will retry)", entry.url, exc)
@@ -516,6 +530,18 @@ class Updater:
             failures=decision.failures,
             error=str(exc),
         )
+
+    def _first_failed_check(
+        self, feed: FeedSettings, key: str, exc: FetchError, now: datetime
+    ) -> CheckIntent:
+        when = next_poll(
+            now,
+            self.settings.feed_interval(feed),
+            key=key,
+            failures=1,
+            max_backoff=self.settings.scheduler.max_backoff,
+        )
+        return CheckIntent(next_check_at=when, unchanged_checks=0, failures=1, error=str(exc))
 
     def check_article(
         self, claim: ArticleForCheck, *, fetched: Callable[[], None] = _nothing

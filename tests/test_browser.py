@@ -208,3 +208,29 @@ def test_stats_page_shows_its_charts(served: Newsroom, browser: Any) -> None:
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     phone.screenshot(path=str(ARTIFACTS / "phone-stats.png"), full_page=True)
     assert errors == []
+
+
+def test_the_pages_policy_blocks_an_injected_inline_script(served: Newsroom, browser: Any) -> None:
+    """Should a script ever reach a page (a sanitiser bug, a template
+    mistake), the browser refuses to run it: the page's own headers, as the
+    server sent them, with a script spliced into the body on the way."""
+    aid = served.article().id
+    url = f"{served.settings.service.base_url}/articles/{aid}"
+    injected = (
+        b"<script>document.title = 'pwned'</script><img src=x onerror=\"document.title='pwned'\">"
+    )
+
+    def splice(route: Any) -> None:
+        response = route.fetch()
+        body = response.body().replace(b"<main>", b"<main>" + injected, 1)
+        route.fulfill(response=response, body=body)
+
+    page = browser.new_context().new_page()
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.route(url, splice)
+    response = page.goto(url, wait_until="load")
+    assert response is not None and response.status == 200
+    assert b"document.title = 'pwned'" in response.body()  # it was in the page
+    assert page.title().startswith("Harbour bridge closed for a month")  # and never ran
+    assert any("Content Security Policy" in e for e in errors), errors

@@ -54,8 +54,11 @@ def create_app(settings: Settings, store: ReadStore | None = None) -> Flask:
     # Every value a page prints loses the characters XML forbids (text.xml_safe).
     app.jinja_env.finalize = xml_safe
     app.extensions["feedsvc"] = WebState(settings, store or Store(settings.service.database))
-    from feedsvc.web import api, feeds, health, metrics, pages, stats
+    from feedsvc.web import api, exports, feeds, health, metrics, pages, params, security, stats
 
+    params.init_app(app)
+    security.init_app(app)
+    exports.init_app(app, settings.service.max_exports)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(health.bp)

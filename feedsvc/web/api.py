@@ -12,14 +12,14 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, request
 
-from feedsvc import history, keyset
+from feedsvc import history, keyset, redact
 from feedsvc.config import FeedSettings
-from feedsvc.export import export_lines, iso, parse_since
+from feedsvc.export import export_lines, iso
 from feedsvc.models import ArticleRow, VersionRow
 from feedsvc.textdiff import diff_texts
 from feedsvc.warc import CONTENT_TYPE as WARC_CONTENT_TYPE
 from feedsvc.warc import warc_chunks, warcinfo_fields
-from feedsvc.web import state
+from feedsvc.web import exports, params, state
 from feedsvc.web.cache import Rendered
 from feedsvc.web.openapi import MAX_INT, MAX_LIMIT, document
 from feedsvc.web.responses import send
@@ -44,38 +44,20 @@ def _api(path: str) -> str:
 # -- query parameters ----------------------------------------------------------
 
 
-def _whole(name: str, raw: str, low: int = 1, high: int = MAX_INT) -> int:
-    """A whole number from a URL, or a 400 naming the parameter. The upper
-    bound keeps absurd numbers away from the database's integer columns."""
-    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
-        abort(400, description=f"{name}: expected a whole number from {low} to {high}, got {raw!r}")
-    return int(raw)
-
-
 def _int_arg(name: str, default: int, low: int = 1, high: int = MAX_INT) -> int:
     raw = request.args.get(name)
-    return default if raw is None else _whole(name, raw, low, high)
+    return default if raw is None else params.whole(name, raw, low, high)
 
 
 def _since_arg() -> datetime | None:
     raw = request.args.get("since")
-    if raw is None:
-        return None
-    try:
-        return parse_since(raw)
-    except ValueError as exc:
-        abort(400, description=f"since: {exc}")
+    return None if raw is None else params.when("since", raw)
 
 
 def _cursor_arg() -> tuple[datetime, str] | None:
     """The `cursor` parameter decoded; absent or empty: the first page."""
     raw = request.args.get("cursor")
-    if not raw:
-        return None
-    try:
-        return keyset.decode(raw)
-    except ValueError:
-        abort(400, description="cursor: not a cursor this API gave out")
+    return params.cursor("cursor", raw) if raw else None
 
 
 # -- JSON shapes (schemas in openapi.py) ---------------------------------------
@@ -103,7 +85,7 @@ def _article_json(a: ArticleRow, title: str) -> dict[str, Any]:
         "id": a.id,
         "feed": a.feed,
         "title": title,
-        "url": a.url,
+        "url": redact.url(a.url) if a.url else a.url,
         "first_seen_at": iso(a.first_seen_at),
         "published_at": iso(a.published_at),
         "updated_at": iso(a.updated_at),
@@ -208,7 +190,7 @@ def article(aid: str) -> Response:
 def version(aid: str, number: str) -> Response:
     st = state()
     row = st.store.get_article(aid)
-    v = st.store.get_version(row.id, _whole("version", number))  # NotFound -> 404
+    v = st.store.get_version(row.id, params.whole("version", number))  # NotFound -> 404
     return _send_json({"article_id": row.id, **_version_json(v, full=True)}, v.seen_at)
 
 
@@ -217,8 +199,8 @@ def diff_json(aid: str) -> Response:
     st = state()
     st.store.get_article(aid)  # NotFound -> 404
     to_arg, from_arg = request.args.get("to"), request.args.get("from")
-    to_n = _whole("to", to_arg) if to_arg is not None else None
-    from_n = _whole("from", from_arg) if from_arg is not None else None
+    to_n = params.whole("to", to_arg) if to_arg is not None else None
+    from_n = params.whole("from", from_arg) if from_arg is not None else None
     try:
         from_n, to_n = history.diff_range(st.store.get_versions(aid), from_n, to_n)
     except history.BadRange as exc:
@@ -254,7 +236,7 @@ def export() -> Response:
         abort(400, description=f"format={fmt!r}: use jsonl (the default) or warc")
     # A generator body: Flask sends each line as the database yields it.
     lines = (line.encode() for line in export_lines(st.store, feed=name, since=since))
-    return Response(lines, mimetype=NDJSON)
+    return exports.slots().stream(lines, NDJSON)  # or 503 when too many run at once
 
 
 def _export_warc(feed: str | None, since: datetime | None) -> Response:
@@ -262,6 +244,7 @@ def _export_warc(feed: str | None, since: datetime | None) -> Response:
     items = state().store.iter_evidence(feed=feed, since=since)
     filename = f"feedsvc-{feed or 'all'}.warc.gz"
     chunks = warc_chunks(items, filename=filename, info=warcinfo_fields(feed, since))
-    response = Response(chunks, mimetype=WARC_CONTENT_TYPE)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response = exports.slots().stream(chunks, WARC_CONTENT_TYPE)
+    if response.status_code == 200:
+        response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -23,7 +23,7 @@ from feedsvc.render import (
     revisions_atom,
 )
 from feedsvc.storage.serials import as_utc
-from feedsvc.web import WebState, state
+from feedsvc.web import WebState, params, state
 from feedsvc.web.cache import Rendered
 from feedsvc.web.responses import send
 
@@ -72,11 +72,8 @@ def atom(name: str) -> Response:
 
     def render(changed_at: Any) -> bytes:
         links = st.links
-        try:
-            keyset_before = keyset.decode(before) if before is not None else None
-            keyset_after = keyset.decode(after) if after is not None else None
-        except ValueError as exc:
-            abort(400, description=str(exc))
+        keyset_before = params.cursor("before", before) if before is not None else None
+        keyset_after = params.cursor("after", after) if after is not None else None
         views, more = st.store.get_feed_page(
             name, st.settings.service.entries_per_page, before=keyset_before, after=keyset_after
         )

@@ -7,9 +7,11 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
+from feedsvc import redact
 from feedsvc.models import SourceRow
 from feedsvc.storage import ReadStore
 from feedsvc.web import state
+from feedsvc.web.security import is_admin
 
 bp = Blueprint("health", __name__)
 
@@ -22,6 +24,10 @@ def healthz() -> tuple[Response, int]:
         rows = st.store.list_sources()
     except Exception as exc:  # the database is down: say so, do not crash
         return jsonify(status="error", database=f"unreachable: {type(exc).__name__}"), 503
+    token = st.settings.service.admin_token
+    if token and not is_admin(token):
+        # Alive and connected, nothing more: the details name sources.
+        return jsonify(status="ok", database="ok"), 200
     failing = [r for r in rows if r.active and (r.failures or r.gone)]
     # Polled fine but not whole: new articles held back by the per-poll
     # cap, oversized entries skipped, a malformed feed read leniently.
@@ -32,7 +38,8 @@ def healthz() -> tuple[Response, int]:
         "sources": len([r for r in rows if r.active]),
         "failing": [_failing(r) for r in failing],
         "warnings": [
-            {"feed": r.feed, "source": r.locator, "warning": r.last_error} for r in warnings
+            {"feed": r.feed, "source": redact.url(r.locator), "warning": _text(r.last_error)}
+            for r in warnings
         ],
     }
     # Article pages followed on their own (developing stories, articles
@@ -41,9 +48,9 @@ def healthz() -> tuple[Response, int]:
         {
             "feed": a["feed"],
             "article": a["id"],
-            "url": a["url"],
+            "url": _url(a["url"]),
             "failures": a["check_failures"],
-            "last_error": a["last_error"],
+            "last_error": _text(a["last_error"]),
             "next_check_at": _iso(a["next_check_at"]),
         }
         for a in st.store.list_failing_articles()
@@ -60,7 +67,12 @@ def _hub_failing(store: ReadStore, feeds: list[str]) -> list[dict[str, Any]]:
         _, failures, after, error = store.get_ping_state(feed)
         if failures:
             out.append(
-                {"feed": feed, "failures": failures, "last_error": error, "retry_at": _iso(after)}
+                {
+                    "feed": feed,
+                    "failures": failures,
+                    "last_error": _text(error),
+                    "retry_at": _iso(after),
+                }
             )
     return out
 
@@ -70,15 +82,24 @@ def _failing(r: SourceRow) -> dict[str, Any]:
     tried next (never, once the upstream said 410 Gone)."""
     return {
         "feed": r.feed,
-        "source": r.locator,
-        "url": r.url,
+        "source": redact.url(r.locator),
+        "url": redact.url(r.url),
         "failures": r.failures,
         "gone": r.gone,
-        "last_error": r.last_error,
+        "last_error": _text(r.last_error),
         "last_error_at": _iso(r.last_error_at),
         "last_success_at": _iso(r.last_success_at),
         "next_poll_at": None if r.gone else _iso(r.next_poll_at),
     }
+
+
+def _url(value: str | None) -> str | None:
+    return None if value is None else redact.url(value)
+
+
+def _text(value: str | None) -> str | None:
+    """An error message as shown: URLs in it masked (redact.py)."""
+    return None if value is None else redact.text(value)
 
 
 def _iso(value: datetime | None) -> str | None:

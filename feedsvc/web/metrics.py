@@ -27,6 +27,8 @@ from prometheus_client.registry import Collector
 
 from feedsvc import __version__
 from feedsvc.storage import ReadStore
+from feedsvc.web import state
+from feedsvc.web.security import is_admin
 
 bp = Blueprint("metrics", __name__)
 
@@ -124,6 +126,14 @@ def init_app(app: Flask) -> None:
 
 @bp.get("/metrics")
 def metrics() -> Response:
+    token = state().settings.service.admin_token
+    if token and not is_admin(token):
+        return Response(
+            "401 Unauthorized: send Authorization: Bearer with [service] admin_token\n",
+            status=401,
+            content_type="text/plain; charset=utf-8",
+            headers={"WWW-Authenticate": 'Bearer realm="feedsvc"', "Cache-Control": "no-store"},
+        )
     found: Metrics = current_app.extensions["feedsvc_metrics"]
     return Response(
         found.exposition(), content_type=CONTENT_TYPE, headers={"Cache-Control": "no-store"}

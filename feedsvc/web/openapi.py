@@ -257,7 +257,7 @@ def document(base_url: str) -> dict[str, Any]:
                     "operationId": "getArticle",
                     "summary": "An article and its versions' metadata.",
                     "parameters": [P_ARTICLE],
-                    "responses": {"200": _json("ArticleDetail", "The article."), **NOT_FOUND},
+                    "responses": {"200": _json("ArticleDetail", "The article."), **ERRORS},
                 }
             },
             "/articles/{id}/versions/{number}": {
@@ -328,6 +328,15 @@ def document(base_url: str) -> dict[str, Any]:
                             },
                         },
                         **ERRORS,
+                        "503": {
+                            **_json("Error", "Too many exports at once ([service] max_exports)."),
+                            "headers": {
+                                "Retry-After": {
+                                    "description": "Seconds to wait before trying again.",
+                                    "schema": {"type": "integer"},
+                                }
+                            },
+                        },
                     },
                 }
             },

@@ -8,12 +8,11 @@ text.sanitize_html on its way to the page, whatever the store holds.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request
 from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.exceptions import NotFound as RouteNotFound
 from werkzeug.routing import RequestRedirect
@@ -22,7 +21,7 @@ from feedsvc import diffformat, history, textdiff
 from feedsvc.errors import NotFound
 from feedsvc.models import ArticleRow, EntryView, RevisionView, VersionRow
 from feedsvc.text import sanitize_html, web_url
-from feedsvc.web import state
+from feedsvc.web import params, state
 from feedsvc.web.responses import cached
 
 bp = Blueprint("pages", __name__)
@@ -31,7 +30,6 @@ bp = Blueprint("pages", __name__)
 # all feeds are among the latest revisions of these.
 INDEX_ARTICLES = 20
 INDEX_REVISIONS = 20
-_RANGE = re.compile(r"(\d+)\.\.\.(\d+)(\.diff)?")
 
 
 @dataclass(frozen=True)
@@ -172,7 +170,7 @@ def _timeline(versions: Sequence[VersionRow]) -> list[Step]:
     return steps
 
 
-@bp.get("/articles/<aid>/versions/<int:number>")
+@bp.get("/articles/<aid>/versions/<number:number>")
 @cached()
 def version(aid: str, number: int) -> str:
     st = state()
@@ -187,7 +185,7 @@ def version(aid: str, number: int) -> str:
     )
 
 
-@bp.get("/articles/<aid>/versions/<int:number>.txt")
+@bp.get("/articles/<aid>/versions/<number:number>.txt")
 @cached()
 def version_text(aid: str, number: int) -> Response:
     v = state().store.get_version(aid, number)
@@ -199,7 +197,7 @@ def version_text(aid: str, number: int) -> Response:
 def diff_page(aid: str, spec: str) -> str | Response:
     st = state()
     row = st.store.get_article(aid)
-    a, b, as_text = _parse_range(spec)
+    a, b, as_text = params.version_range(spec)
     old, new = st.store.get_version(aid, a), st.store.get_version(aid, b)
     if as_text:
         body = diffformat.unified(
@@ -224,16 +222,3 @@ def diff_page(aid: str, spec: str) -> str | Response:
         links=st.links,
         feed_links=_article_feed_links(row),
     )
-
-
-def _parse_range(spec: str) -> tuple[int, int, bool]:
-    """ "A...B" or "A...B.diff": two version numbers, older first."""
-    m = _RANGE.fullmatch(spec)
-    if m is None:
-        abort(400, description=f"{spec!r} is not a version range like 1...2")
-    a, b = int(m.group(1)), int(m.group(2))
-    try:
-        history.check_range(a, b)
-    except history.BadRange:
-        abort(400, description=f"{spec!r}: the range must go from an older version to a newer one")
-    return a, b, bool(m.group(3))

@@ -11,13 +11,12 @@ import json
 from datetime import datetime
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, render_template, request
 
 from feedsvc.errors import NotFound
-from feedsvc.export import parse_since
 from feedsvc.stats import CLASSES, DELAY_BUCKETS, REVISION_BUCKETS, Stats, as_json, compute
 from feedsvc.stats import summary_rows as summary
-from feedsvc.web import state
+from feedsvc.web import params, state
 from feedsvc.web.charts import CHARTS
 from feedsvc.web.responses import cached
 
@@ -34,10 +33,7 @@ def _window() -> tuple[list[str], datetime | None]:
             raise NotFound(f"no feed named {feed!r}")
         names = [feed]
     raw = request.args.get("since")
-    try:
-        since = parse_since(raw) if raw is not None else None
-    except ValueError as exc:
-        abort(400, description=f"since: {exc}")
+    since = params.when("since", raw) if raw is not None else None  # bounded, or a 400
     return names, since
 
 
