@@ -5,8 +5,9 @@ lists."""
 from __future__ import annotations
 
 import fcntl
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +24,13 @@ from sqlalchemy import (
 from sqlalchemy.exc import SQLAlchemyError
 
 from feedsvc.errors import FeedsvcError
+from feedsvc.models import VersionIntent
 from feedsvc.storage.serials import SerialReader
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
+# A version hook: (connection, article id, version number, version, now).
+VersionHook = Callable[[Connection, str, int, VersionIntent, datetime], None]
 CHUNK = 500  # ids per IN (...) query
 
 
@@ -99,6 +103,10 @@ class StoreBase:
         self.url = url
         self.engine = create_db_engine(url, idle_timeout=idle_timeout)
         self._serials: SerialReader | None = None
+        # Called inside the transaction that writes each version (the
+        # notification outbox, feedsvc/notify/outbox.py): what they write
+        # commits or rolls back with the version.
+        self.version_hooks: list[VersionHook] = []
         if migrate:
             self.migrate()
 

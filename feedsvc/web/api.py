@@ -19,6 +19,7 @@ from feedsvc.config import FeedSettings
 from feedsvc.diff import diff_texts
 from feedsvc.errors import NotFound
 from feedsvc.export import export_lines, iso, parse_since
+from feedsvc.jsonviews import article_json, version_json
 from feedsvc.models import ArticleRow, ArticleSummary, VersionRow
 from feedsvc.warc import CONTENT_TYPE as WARC_CONTENT_TYPE
 from feedsvc.warc import warc_chunks, warcinfo_fields
@@ -114,51 +115,11 @@ def _feed_json(feed: FeedSettings, changed_at: datetime | None) -> dict[str, Any
 
 
 def _article_json(a: ArticleRow, title: str) -> dict[str, Any]:
-    links = state().links
-    return {
-        "id": a.id,
-        "feed": a.feed,
-        "title": title,
-        "url": a.url,
-        "first_seen_at": iso(a.first_seen_at),
-        "published_at": iso(a.published_at),
-        "updated_at": iso(a.updated_at),
-        "latest_version": a.latest_version,
-        "developing": a.developing,
-        "status": a.status,
-        "links": {
-            "self": _api(f"/articles/{a.id}"),
-            "html": links.article(a.id),
-            "atom": links.article_feed(a.id),
-        },
-    }
+    return article_json(a, title, state().links)
 
 
 def _version_json(v: VersionRow, *, full: bool = False) -> dict[str, Any]:
-    links = state().links
-    out: dict[str, Any] = {
-        "number": v.number,
-        "seen_at": iso(v.seen_at),
-        "title": v.title,
-        "sha256": v.sha256,
-        "words": v.words,
-        "words_added": v.words_added,
-        "words_removed": v.words_removed,
-        "change_class": v.change_class,
-        "revert_of": v.revert_of,
-        "developing": v.developing,
-        "suspect": v.suspect,
-        "author": v.author,
-        "links": {
-            "self": _api(f"/articles/{v.article_id}/versions/{v.number}"),
-            "html": links.version(v.article_id, v.number),
-            "text": links.version(v.article_id, v.number, ".txt"),
-        },
-    }
-    if full:
-        out["text"] = v.text
-        out["html"] = v.html
-    return out
+    return version_json(v, state().links, full=full)
 
 
 # -- endpoints -----------------------------------------------------------------

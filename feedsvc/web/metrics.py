@@ -114,6 +114,8 @@ def metrics() -> Response:
             ],
         )
     )
+    if st.settings.notify:
+        families.extend(_notify_families(st.store, [t.name for t in st.settings.notify]))
     counter: RequestCounter = current_app.extensions["feedsvc_requests"]
     families.append(
         _family(
@@ -129,3 +131,32 @@ def metrics() -> Response:
         content_type="text/plain; version=0.0.4; charset=utf-8",
         headers={"Cache-Control": "no-store"},
     )
+
+
+def _notify_families(store: Any, targets: list[str]) -> list[str]:
+    """Notification messages by target, from the outbox (every node agrees)."""
+    from feedsvc.storage.outbox import TargetCounts
+
+    found = {c.target: c for c in store.count_messages()}
+    rows = [found.get(t, TargetCounts(t)) for t in targets]
+    out = []
+    for field, kind, name, help_text in (
+        ("delivered", "counter", "delivered_total", "Notification messages delivered."),
+        ("retried", "counter", "retries_total", "Notification sends that failed and were retried."),
+        (
+            "failed",
+            "counter",
+            "failed_total",
+            "Notification messages given up after give_up_after.",
+        ),
+        ("pending", "gauge", "pending", "Notification messages waiting to be sent."),
+    ):
+        out.append(
+            _family(
+                f"feedsvc_notify_{name}",
+                kind,
+                help_text,
+                [(f'{{target="{_label(c.target)}"}}', getattr(c, field)) for c in rows],
+            )
+        )
+    return out
