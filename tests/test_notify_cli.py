@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -12,7 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from feedsvc.cli import main
-from tests.conftest import FakeClock, cli_env
+from feedsvc.config import load
+from tests.conftest import REPO, FakeClock, cli_env
 from tests.notifying import FERRIES, LEAD, MONTH, SECRET, Desk, Receiver, toml_config
 
 
@@ -157,3 +159,18 @@ def test_notify_status_lists_pending_and_failed(
     assert lines[1].split() == ["desk", "0", "1", "1", "0"]
     assert lines[4].split()[:5] == ["pending", "desk[0]", aid, "2", "1"]
     assert lines[4].endswith("; HTTP 500 INTERNAL SERVER ERROR")
+
+
+def test_the_readme_examples_are_valid_targets(tmp_path: Path) -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Notifications\n", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```toml\n(.*?)```", section, re.S)
+    assert len(blocks) == 2
+    folder = tmp_path / "demo"
+    folder.mkdir()
+    config = tmp_path / "config.toml"
+    config.write_text(f'[[feeds]]\nname = "demo"\nsources = ["{folder}"]\n\n' + "\n".join(blocks))
+    settings = load(config)
+    hook, mail = settings.notify
+    assert (hook.name, hook.feeds, hook.min_words_changed) == ("newsroom-bot", ("demo",), 5)
+    assert (mail.name, len(mail.urls), "append" in mail.classes) == ("editors", 1, False)

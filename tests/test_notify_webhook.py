@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -195,3 +196,39 @@ def test_the_outbox_row_is_written_with_the_version(desk: Desk) -> None:
     versions = desk.store.get_versions(row.article_id)
     assert (row.version, row.state, row.attempts) == (2, "pending", 0)
     assert row.created_at == versions[-1].seen_at
+
+
+@pytest.mark.slow
+def test_a_hung_target_delays_neither_polling_nor_the_other_targets(
+    tmp_path: Path, db_url: str, real_clock: FakeClock
+) -> None:
+    from feedsvc.notify.delivery import DeliveryLoop
+
+    hung, fast = Receiver(delay=4.0), Receiver()
+    desk = Desk(
+        tmp_path,
+        db_url,
+        real_clock,
+        [
+            {"name": "hung", "webhook": hung.url + "/hook", "secret": SECRET},
+            {"name": "fast", "webhook": fast.url + "/hook", "secret": SECRET},
+        ],
+        delivery={"timeout": "3s"},
+    )
+    loop = DeliveryLoop(desk.deliverer, tick=0.1)
+    try:
+        loop.start()
+        desk.write("bridge", "Harbour bridge closed", LEAD, FERRIES)
+        desk.poll()
+        for n in range(3):
+            desk.write("bridge", f"Harbour bridge closed ({n})", LEAD, FERRIES)
+            started = time.monotonic()
+            desk.poll()
+            assert time.monotonic() - started < 2.5, "a poll waited for a send"
+            fast.wait_for(n + 1, timeout=2.5)
+        assert len(hung.received) == 1, "the hung target is still on its first message"
+    finally:
+        loop.stop()
+        desk.store.close()
+        hung.close()
+        fast.close()
