@@ -38,18 +38,24 @@ class OutboxWriter:
 
     def __init__(self, targets: Sequence[NotifySettings]) -> None:
         self.targets = tuple(targets)
+        self._feeds: dict[str, str] = {}  # article id -> feed (it never changes)
 
     def __call__(
         self, conn: Connection, aid: str, number: int, v: VersionIntent, now: datetime
     ) -> None:
-        if v.suspect:
+        # Cheap checks first: most versions of most setups stop here,
+        # before any read.
+        cls = "initial" if number == 1 else v.change_class
+        targets = [t for t in self.targets if cls in t.classes]
+        if v.suspect or not targets:
             return
-        feed = conn.execute(select(articles.c.feed).where(articles.c.id == aid)).scalar_one()
-        targets = [t for t in self.targets if t.covers(feed)]
+        feed = self._feed(conn, aid)
+        targets = [t for t in targets if t.covers(feed)]
         if not targets:
             return
         headline_changed = False
-        if number > 1:
+        changed = v.words_added + v.words_removed
+        if number > 1 and any(t.headline_only or changed < t.min_words_changed for t in targets):
             old = conn.execute(
                 select(versions.c.title).where(
                     and_(versions.c.article_id == aid, versions.c.number == number - 1)
@@ -78,3 +84,12 @@ class OutboxWriter:
         ]
         if rows:
             conn.execute(insert(outbox), rows)
+
+    def _feed(self, conn: Connection, aid: str) -> str:
+        feed = self._feeds.get(aid)
+        if feed is None:
+            feed = conn.execute(select(articles.c.feed).where(articles.c.id == aid)).scalar_one()
+            if len(self._feeds) > 100_000:
+                self._feeds.clear()
+            self._feeds[aid] = feed
+        return feed
