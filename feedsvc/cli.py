@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import click
 
-from feedsvc import __version__, config, maintenance, redact
+from feedsvc import __version__, config, maintenance, notify, redact
 from feedsvc.config import Settings
 from feedsvc.errors import FeedsvcError, UsageError
 from feedsvc.history import BadRange, diff_range, latest_title, published, revisions
@@ -67,6 +67,7 @@ def opened(settings: Settings) -> Iterator[Store]:
     # A transaction idle for a whole lease belongs to a frozen or cut-off
     # process: PostgreSQL ends it, so its locks do not outlive its leases.
     store = Store(settings.service.database, idle_timeout=settings.scheduler.lease)
+    notify.install(store, settings)  # the outbox rows, in each version's transaction
     try:
         yield store
     finally:
@@ -131,12 +132,15 @@ def scheduling(settings: Settings, store: Store, watcher: ConfigWatcher) -> Iter
 
     watcher.on_reload(apply)
     scheduler.start()
+    delivery = notify.start_delivery(settings, store)  # its own threads, apart from polling
     try:
         yield
     except KeyboardInterrupt:
         pass
     finally:
         scheduler.stop()
+        if delivery is not None:
+            delivery.stop()
         updater.close()
         log.info("stopped")
 
@@ -569,3 +573,7 @@ def sources(settings: Settings, feed_name: str | None) -> None:
 
 
 maintenance.register(main)  # feedsvc prune, feedsvc backup
+
+from feedsvc.notify.commands import notify as _notify_commands  # noqa: E402
+
+main.add_command(_notify_commands)

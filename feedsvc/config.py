@@ -112,6 +112,62 @@ def _keep(value: object) -> float | None:
     return parse_interval(value)
 
 
+def _whole(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"expected a whole number, got {value!r}")
+    return value
+
+
+class Secret:
+    """A value that must never be printed (a webhook secret, an Apprise URL
+    with a password in it): its repr and str hide it; .reveal() gives it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+def _secret(value: object) -> Secret | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        raise ValueError("expected a string")  # never echo a secret
+    return Secret(value)
+
+
+def _secret_list(value: object) -> tuple[Secret, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError("expected a list of strings")  # never echo a secret
+    return tuple(Secret(v) for v in value)
+
+
+# Change classes (revisions.classify); "initial" is an article's first version.
+CHANGE_CLASSES = ("initial", "append", "edit", "headline", "correction", "deletion", "revert")
+
+
+def _class_list(value: object) -> tuple[str, ...]:
+    classes = _str_list(value)
+    for c in classes:
+        if c not in CHANGE_CLASSES:
+            raise ValueError(f"{c!r} is not a change class ({', '.join(CHANGE_CLASSES)})")
+    return classes
+
+
 def _interval_ladder(value: object) -> tuple[tuple[float, float | None], ...]:
     """[["6h", "interval"], ["2d", "1h"], ["30d", "1d"]]: until AGE since the
     last change, check every EVERY ("interval": the feed's poll interval);
@@ -335,6 +391,23 @@ SETTINGS: tuple[Setting, ...] = (
         'default "keep": everything is kept.',
         _keep,
     ),
+    Setting(
+        "delivery",
+        "first_retry",
+        5.0,
+        "Wait before retrying a failed notification; doubled after each failure.",
+        parse_interval,
+    ),
+    Setting("delivery", "max_retry", 3600.0, "Longest wait between two tries.", parse_interval),
+    Setting(
+        "delivery",
+        "give_up_after",
+        86400.0,
+        "A notification still failing this long after its version was seen is given up "
+        "(kept, with its last error, in `feedsvc notify status`).",
+        parse_interval,
+    ),
+    Setting("delivery", "timeout", 10.0, "Longest wait for one send to a target.", parse_interval),
     Setting("feeds", "name", None, "Feed name, served at /feeds/NAME.atom.", _str),
     Setting("feeds", "title", None, "Feed title; default the name.", _opt_str),
     Setting(
@@ -380,6 +453,72 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         "This feed's poll interval; default [scheduler] interval.",
         parse_interval,
+    ),
+)
+
+SETTINGS += (
+    Setting("notify", "name", None, "Target name (`feedsvc notify test NAME`).", _str),
+    Setting(
+        "notify", "feeds", (), "Feeds whose revisions are told; default every feed.", _str_list
+    ),
+    Setting(
+        "notify",
+        "urls",
+        (),
+        "Apprise URLs (mailto://, slack://, ntfy://, json://, ...); or use webhook.",
+        _secret_list,
+    ),
+    Setting("notify", "webhook", None, "http(s) URL to POST a signed JSON event to.", _secret),
+    Setting(
+        "notify",
+        "secret",
+        None,
+        "The webhook's signing secret, `whsec_` and base64 of 24 to 64 random bytes.",
+        _secret,
+    ),
+    Setting(
+        "notify",
+        "classes",
+        CHANGE_CLASSES[1:],
+        "Change classes worth telling.",
+        _class_list,
+    ),
+    Setting(
+        "notify",
+        "min_words_changed",
+        0,
+        "Tell only when at least this many words were added plus removed (a headline "
+        "change always counts).",
+        _whole,
+    ),
+    Setting("notify", "headline_only", False, "Tell only when the headline changed.", _bool),
+    Setting(
+        "notify",
+        "include_first_version",
+        False,
+        "Tell about new articles too (class `initial`).",
+        _bool,
+    ),
+    Setting(
+        "notify",
+        "title_template",
+        None,
+        "Jinja template of the message title (inline); default the built-in one.",
+        _opt_str,
+    ),
+    Setting(
+        "notify",
+        "text_template",
+        None,
+        "Jinja template file for text channels (relative to this file).",
+        _opt_str,
+    ),
+    Setting(
+        "notify",
+        "html_template",
+        None,
+        "Jinja template file for HTML channels (e-mail, ...).",
+        _opt_str,
     ),
 )
 
@@ -452,6 +591,35 @@ class StorageSettings:
 
 
 @dataclass(frozen=True)
+class DeliverySettings:
+    first_retry: float = 5.0
+    max_retry: float = 3600.0
+    give_up_after: float = 86400.0
+    timeout: float = 10.0
+
+
+@dataclass(frozen=True)
+class NotifySettings:
+    """One [[notify]] target: Apprise URLs or a webhook, and its rules."""
+
+    name: str
+    feeds: tuple[str, ...] = ()  # empty: every feed
+    urls: tuple[Secret, ...] = ()
+    webhook: Secret | None = None
+    secret: Secret | None = None
+    classes: tuple[str, ...] = CHANGE_CLASSES[1:]
+    min_words_changed: int = 0
+    headline_only: bool = False
+    include_first_version: bool = False
+    title_template: str | None = None
+    text_template: str | None = None  # absolute path
+    html_template: str | None = None  # absolute path
+
+    def covers(self, feed: str) -> bool:
+        return not self.feeds or feed in self.feeds
+
+
+@dataclass(frozen=True)
 class Settings:
     service: ServiceSettings
     scheduler: SchedulerSettings
@@ -460,10 +628,18 @@ class Settings:
     path: Path | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
     storage: StorageSettings = field(default_factory=StorageSettings)
+    notify: tuple[NotifySettings, ...] = ()
+    delivery: DeliverySettings = DeliverySettings()
 
     @cached_property
     def feeds_by_name(self) -> Mapping[str, FeedSettings]:
         return {feed.name: feed for feed in self.feeds}
+
+    def target(self, name: str) -> NotifySettings:
+        for target in self.notify:
+            if target.name == name:
+                return target
+        raise KeyError(name)
 
     def feed(self, name: str) -> FeedSettings:
         """The configured feed called `name`: the one lookup of a feed by
@@ -514,7 +690,7 @@ def from_mapping(raw: Mapping[str, Any], file: Path | None = None) -> Settings:
     def fail(key: str, message: str) -> ConfigError:
         return ConfigError(f"{where}: {key}: {message}")
 
-    unknown = set(raw) - {"service", "scheduler", "fetch", "storage", "feeds"}
+    unknown = set(raw) - {"service", "scheduler", "fetch", "storage", "feeds", "delivery", "notify"}
     if unknown:
         raise fail(sorted(unknown)[0], "unknown section or key")
 
@@ -532,7 +708,7 @@ def from_mapping(raw: Mapping[str, Any], file: Path | None = None) -> Settings:
                     values[key] = setting.convert(table[key])
                 except ValueError as exc:
                     raise fail(f"{prefix}.{key}", str(exc)) from None
-            elif setting.default is None and name == "feeds" and key in ("name", "sources"):
+            elif setting.default is None and (name, key) in _REQUIRED:
                 raise fail(f"{prefix}.{key}", "required")
             else:
                 values[key] = setting.default
@@ -542,6 +718,7 @@ def from_mapping(raw: Mapping[str, Any], file: Path | None = None) -> Settings:
     scheduler = section("scheduler", raw.get("scheduler", {}), "scheduler")
     fetch = section("fetch", raw.get("fetch", {}), "fetch")
     storage = section("storage", raw.get("storage", {}), "storage")
+    delivery = section("delivery", raw.get("delivery", {}), "delivery")
 
     service["base_url"] = _check_base_url(service["base_url"], fail)
     _check_listen(service["listen"], fail)
@@ -569,6 +746,25 @@ def from_mapping(raw: Mapping[str, Any], file: Path | None = None) -> Settings:
         values["title"] = values["title"] or name
         feeds.append(FeedSettings(**values))
 
+    notify_raw = raw.get("notify", [])
+    if not isinstance(notify_raw, list):
+        raise fail("notify", "expected [[notify]] tables")
+    targets: list[NotifySettings] = []
+    for i, table in enumerate(notify_raw):
+        values = section("notify", table, f"notify[{i}]")
+        if not _FEED_NAME.match(values["name"]):
+            raise fail(
+                f"notify[{i}].name", f"{values['name']!r} must be letters, digits, '.', '_' or '-'"
+            )
+        if values["name"] in {t.name for t in targets}:
+            raise fail(f"notify[{i}].name", f"duplicate target name {values['name']!r}")
+        for feed in values["feeds"]:
+            if feed not in seen:
+                raise fail(f"notify[{i}].feeds", f"no feed named {feed!r}")
+        from feedsvc.notify.targets import check_target
+
+        targets.append(check_target(values, base_dir, f"notify[{i}]", fail))
+
     return Settings(
         service=ServiceSettings(**service),
         scheduler=SchedulerSettings(**scheduler),
@@ -576,7 +772,12 @@ def from_mapping(raw: Mapping[str, Any], file: Path | None = None) -> Settings:
         feeds=tuple(feeds),
         path=file,
         storage=StorageSettings(**storage),
+        notify=tuple(targets),
+        delivery=DeliverySettings(**delivery),
     )
+
+
+_REQUIRED = {("feeds", "name"), ("feeds", "sources"), ("notify", "name")}
 
 
 def _check_base_url(value: str, fail: Callable[[str, str], ConfigError]) -> str:
@@ -671,7 +872,10 @@ def reference_markdown() -> str:
     """The README's configuration reference, from SETTINGS."""
     lines = ["| setting | default | what |", "| --- | --- | --- |"]
     for s in SETTINGS:
-        key = f"`[[feeds]]` `{s.name}`" if s.section == "feeds" else f"`[{s.section}]` `{s.name}`"
+        if s.section in ("feeds", "notify"):
+            key = f"`[[{s.section}]]` `{s.name}`"
+        else:
+            key = f"`[{s.section}]` `{s.name}`"
         lines.append(f"| {key} | {_show_default(s)} | {s.help} |")
     return "\n".join(lines)
 
@@ -681,7 +885,7 @@ def _show_default(setting: Setting) -> str:
     if value is None:
         if setting.name == "keep_raw":
             return '`"keep"`'
-        return "required" if setting.name in ("name", "sources") else "none"
+        return "required" if (setting.section, setting.name) in _REQUIRED else "none"
     if setting.convert is parse_interval:
         return f"`{_human_interval(value)}`"
     if setting.name == "recheck":
@@ -693,7 +897,7 @@ def _show_default(setting: Setting) -> str:
     if isinstance(value, bool):
         return f"`{str(value).lower()}`"
     if isinstance(value, tuple):
-        return "`[]`"
+        return "`[" + ", ".join(f'"{v}"' for v in value) + "]`"
     if isinstance(value, str):
         return f'`"{value}"`'
     return f"`{value}`"

@@ -7,8 +7,9 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +26,13 @@ from sqlalchemy import (
 from sqlalchemy.exc import SQLAlchemyError
 
 from feedsvc.errors import FeedsvcError
+from feedsvc.models import VersionIntent
 from feedsvc.storage.serials import SerialReader
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
+# A version hook: (connection, article id, version number, version, now).
+VersionHook = Callable[[Connection, str, int, VersionIntent, datetime], None]
 CHUNK = 500  # ids per IN (...) query
 
 
@@ -102,6 +106,10 @@ class StoreBase:
         self.engine = create_db_engine(url, idle_timeout=idle_timeout)
         self._write_lock = threading.Lock()
         self._serials: SerialReader | None = None
+        # Called inside the transaction that writes each version (the
+        # notification outbox, feedsvc/notify/outbox.py): what they write
+        # commits or rolls back with the version.
+        self.version_hooks: list[VersionHook] = []
         if migrate:
             self.migrate()
 

@@ -30,6 +30,7 @@ from feedsvc.models import (
 )
 from feedsvc.stats import ArticleFacts
 from feedsvc.storage.evidence import EvidenceItem
+from feedsvc.storage.outbox import TargetCounts
 from feedsvc.storage.serials import SerialReader
 
 
@@ -235,6 +236,10 @@ class ReadStore(Protocol):
     def list_failing_articles(self, limit: int = 50) -> list[dict[str, Any]]: ...
 
     def get_ping_state(self, feed: str) -> tuple[int, int, datetime | None, str | None]: ...
+
+    def count_messages(self) -> list[TargetCounts]: ...
+
+    def list_failing_channels(self, limit: int = 50) -> list[dict[str, Any]]: ...
 
 
 class HubState(Protocol):

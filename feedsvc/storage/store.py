@@ -9,6 +9,7 @@ assembled from one module per concern:
 - reads.py / article_reads.py: read models for the web, the CLI and /healthz
 - evidence.py: bulk reads for the WARC export and the statistics
 - hub.py: WebSub ping state
+- outbox.py: notification messages, claimed under leases
 - rows.py: row mappers; conflicts.py: LeaseLost and WriteConflict
 
 Callers that need only a part take it by its Protocol (protocols.py): the
@@ -23,9 +24,19 @@ from feedsvc.storage.claims import ClaimStore
 from feedsvc.storage.evidence import EvidenceReads
 from feedsvc.storage.hub import HubStore
 from feedsvc.storage.lookups import LookupStore
+from feedsvc.storage.outbox import OutboxStore
 from feedsvc.storage.reads import FeedReads
 from feedsvc.storage.writes import WriteStore
 
 
-class Store(ClaimStore, WriteStore, LookupStore, FeedReads, ArticleReads, EvidenceReads, HubStore):
+class Store(
+    OutboxStore,
+    ClaimStore,
+    WriteStore,
+    LookupStore,
+    FeedReads,
+    ArticleReads,
+    EvidenceReads,
+    HubStore,
+):
     """The whole database: a worker, the CLI and tests use all of it."""

@@ -183,3 +183,30 @@ feed_state = Table(
     Column("ping_after", UTCDateTime()),
     Column("ping_error", Text),
 )
+
+# Notifications due: one row per (target, channel, version), written in the
+# same transaction as the version that causes it (feedsvc/notify/outbox.py),
+# claimed with a lease by whichever process delivers it, kept when done.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("message_id", String(64), nullable=False),  # webhook-id: stable across retries
+    Column("target", String(64), nullable=False),  # [[notify]] name
+    Column("channel", Integer, nullable=False),  # index into the target's urls (0 for a webhook)
+    Column("feed", String(64), nullable=False),
+    Column("article_id", String(32), ForeignKey("articles.id"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("state", String(16), nullable=False),  # pending, done, failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime(), nullable=False),
+    Column("last_attempt_at", UTCDateTime()),
+    Column("last_status", Integer),
+    Column("last_error", Text),
+    Column("delivered_at", UTCDateTime()),
+    Column("lease_owner", String(128)),
+    Column("lease_until", UTCDateTime()),
+    UniqueConstraint("message_id", name="uq_outbox_message_id"),
+)
+Index("ix_outbox_due", outbox.c.target, outbox.c.channel, outbox.c.state, outbox.c.next_attempt_at)

@@ -276,6 +276,8 @@ class WriteStore(StoreBase):
         ).rowcount
         if got != 1:
             raise WriteConflict(f"article {aid}: version {number} was written by someone else")
+        for hook in self.version_hooks:
+            hook(conn, aid, number, v, now)
 
     def _add_raw(self, conn: Connection, evidence: Evidence) -> int:
         sha = hashlib.sha256(evidence.body).hexdigest()

@@ -12,9 +12,10 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, request
 
-from feedsvc import history, keyset, redact
+from feedsvc import history, keyset
 from feedsvc.config import FeedSettings
 from feedsvc.export import export_lines, iso
+from feedsvc.jsonviews import article_json, version_json
 from feedsvc.models import ArticleRow, VersionRow
 from feedsvc.textdiff import diff_texts
 from feedsvc.warc import CONTENT_TYPE as WARC_CONTENT_TYPE
@@ -80,51 +81,11 @@ def _feed_json(feed: FeedSettings, changed_at: datetime | None) -> dict[str, Any
 
 
 def _article_json(a: ArticleRow, title: str) -> dict[str, Any]:
-    links = state().links
-    return {
-        "id": a.id,
-        "feed": a.feed,
-        "title": title,
-        "url": redact.url(a.url) if a.url else a.url,
-        "first_seen_at": iso(a.first_seen_at),
-        "published_at": iso(a.published_at),
-        "updated_at": iso(a.updated_at),
-        "latest_version": a.latest_version,
-        "developing": a.developing,
-        "status": a.status,
-        "links": {
-            "self": _api(f"/articles/{a.id}"),
-            "html": links.article(a.id),
-            "atom": links.article_feed(a.id),
-        },
-    }
+    return article_json(a, title, state().links)
 
 
 def _version_json(v: VersionRow, *, full: bool = False) -> dict[str, Any]:
-    links = state().links
-    out: dict[str, Any] = {
-        "number": v.number,
-        "seen_at": iso(v.seen_at),
-        "title": v.title,
-        "sha256": v.sha256,
-        "words": v.words,
-        "words_added": v.words_added,
-        "words_removed": v.words_removed,
-        "change_class": v.change_class,
-        "revert_of": v.revert_of,
-        "developing": v.developing,
-        "suspect": v.suspect,
-        "author": v.author,
-        "links": {
-            "self": _api(f"/articles/{v.article_id}/versions/{v.number}"),
-            "html": links.version(v.article_id, v.number),
-            "text": links.version(v.article_id, v.number, ".txt"),
-        },
-    }
-    if full:
-        out["text"] = v.text
-        out["html"] = v.html
-    return out
+    return version_json(v, state().links, full=full)
 
 
 # -- endpoints -----------------------------------------------------------------

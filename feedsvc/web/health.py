@@ -55,6 +55,15 @@ def healthz() -> tuple[Response, int]:
         }
         for a in st.store.list_failing_articles()
     ]
+    if st.settings.notify:
+        body["notify_failing"] = [
+            {
+                **n,
+                "last_attempt_at": _iso(n["last_attempt_at"]),
+                "next_attempt_at": _iso(n["next_attempt_at"]),
+            }
+            for n in st.store.list_failing_channels()
+        ]
     if st.settings.service.hub:
         body["hub_failing"] = _hub_failing(st.store, [f.name for f in st.settings.feeds])
     return jsonify(body), 200

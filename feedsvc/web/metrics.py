@@ -11,7 +11,7 @@ counts there, so a scrape answered by any worker adds up all of them
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app
@@ -22,7 +22,7 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from feedsvc import __version__
@@ -46,11 +46,28 @@ _FEED_GAUGES = (
 )
 
 
-class StoreCollector(Collector):
-    """The database's figures per feed, queried at each scrape."""
+# Notification messages by target, from the outbox (so every node agrees).
+_NOTIFY = (
+    ("delivered", CounterMetricFamily, "delivered", "Notification messages delivered."),
+    ("retried", CounterMetricFamily, "retries", "Notification sends that failed and were retried."),
+    (
+        "failed",
+        CounterMetricFamily,
+        "failed",
+        "Notification messages given up after give_up_after.",
+    ),
+    ("pending", GaugeMetricFamily, "pending", "Notification messages waiting to be sent."),
+)
 
-    def __init__(self, store: ReadStore) -> None:
+
+class StoreCollector(Collector):
+    """The database's figures per feed (and per notification target),
+    queried at each scrape. `targets` names the configured [[notify]]
+    targets at the time of the scrape (a reload may change them)."""
+
+    def __init__(self, store: ReadStore, targets: Callable[[], list[str]] = list) -> None:
         self.store = store
+        self.targets = targets
 
     def collect(self) -> Iterator[Metric]:
         info = GaugeMetricFamily("feedsvc_info", "feedsvc version.", labels=["version"])
@@ -71,13 +88,29 @@ class StoreCollector(Collector):
             if s.last_change is not None:
                 changed.add_metric([s.feed], s.last_change.timestamp())
         yield changed
+        yield from self._notify()
+
+    def _notify(self) -> Iterator[Metric]:
+        from feedsvc.storage.outbox import TargetCounts
+
+        targets = self.targets()
+        if not targets:
+            return
+        found = {c.target: c for c in self.store.count_messages()}
+        rows = [found.get(t, TargetCounts(t)) for t in targets]
+        for field, kind, name, help_text in _NOTIFY:
+            family = kind(f"feedsvc_notify_{name}", help_text, labels=["target"])
+            for c in rows:
+                family.add_metric([c.target], getattr(c, field))
+            yield family
 
 
 class Metrics:
     """One app's metrics: its response counter and what a scrape collects."""
 
-    def __init__(self, store: ReadStore) -> None:
+    def __init__(self, store: ReadStore, targets: Callable[[], list[str]] = list) -> None:
         self.store = store
+        self.targets = targets
         self.multiprocess = bool(os.environ.get(MULTIPROC_DIR))
         # In multiprocess mode the counter's values live in the shared
         # directory and reach a scrape through MultiProcessCollector, so it
@@ -89,7 +122,7 @@ class Metrics:
             ["code"],
             registry=None if self.multiprocess else self.registry,
         )
-        self.registry.register(StoreCollector(store))
+        self.registry.register(StoreCollector(store, targets))
 
     def count(self, status: int) -> None:
         self.responses.labels(code=f"{status // 100}xx").inc()
@@ -99,7 +132,7 @@ class Metrics:
             return generate_latest(self.registry)
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
-        registry.register(StoreCollector(self.store))
+        registry.register(StoreCollector(self.store, self.targets))
         return generate_latest(registry)
 
 
@@ -108,7 +141,8 @@ def init_app(app: Flask) -> None:
     app rather than hooking after_request: it sees the status line without
     touching Flask's request proxies, which matters on the feed hot path."""
     disable_created_metrics()  # no *_created series beside each counter
-    metrics = Metrics(app.extensions["feedsvc"].store)
+    web = app.extensions["feedsvc"]
+    metrics = Metrics(web.store, lambda: [t.name for t in web.settings.notify])
     app.extensions["feedsvc_metrics"] = metrics
     inner = app.wsgi_app
 

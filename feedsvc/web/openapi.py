@@ -186,6 +186,34 @@ SCHEMAS["ExportLine"] = _obj(
     "One line of /api/export and `feedsvc export`.",
 )
 
+SCHEMAS["NewVersionEvent"] = _obj(
+    {
+        "type": {"type": "string", "const": "article.version"},
+        "timestamp": {**TIME, "description": "When the version was seen."},
+        "data": _obj(
+            {
+                "feed": STR,
+                "article": _ref("Article"),
+                "version": _ref("VersionMeta"),
+                "previous": {
+                    "anyOf": [_ref("VersionMeta"), {"type": "null"}],
+                    "description": "The version compared with; null for a new article.",
+                },
+                "diff": {
+                    "anyOf": [_ref("TextDiff"), {"type": "null"}],
+                    "description": "Only the paragraphs that changed; null for a new article.",
+                },
+                "links": _obj(
+                    {"diff": {"type": ["string", "null"], "format": "uri"}, "article": URL}
+                ),
+            }
+        ),
+    },
+    "A webhook: a new version of an article matched a [[notify]] target's rules. "
+    "Signed as Standard Webhooks says (webhook-id, webhook-timestamp, webhook-signature); "
+    "the webhook-id stays the same when a message is sent again.",
+)
+
 
 def _json(schema: str, description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": _ref(schema)}}}
@@ -352,6 +380,26 @@ def document(base_url: str) -> dict[str, Any]:
                     },
                 }
             },
+        },
+        "webhooks": {
+            "articleVersion": {
+                "post": {
+                    "operationId": "articleVersion",
+                    "summary": "Sent to each [[notify]] webhook for each new version its rules match.",
+                    "parameters": [
+                        {"name": n, "in": "header", "required": True, "schema": STR}
+                        for n in ("webhook-id", "webhook-timestamp", "webhook-signature")
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": _ref("NewVersionEvent")}},
+                    },
+                    "responses": {
+                        "200": {"description": "Any 2xx: delivered."},
+                        "429": {"description": "Retried after the Retry-After the answer gives."},
+                    },
+                }
+            }
         },
         "components": {"schemas": SCHEMAS},
     }
