@@ -250,6 +250,15 @@ SETTINGS: tuple[Setting, ...] = (
         "This feed's poll interval; default [scheduler] interval.",
         parse_interval,
     ),
+    Setting(
+        "feeds",
+        "stealth_words",
+        5,
+        "A revision changing more words than this outside appended text, with no "
+        "correction or update notice, is a stealth edit (as is a changed headline, "
+        "number or quote).",
+        _positive_int,
+    ),
 )
 
 _BY_SECTION: dict[str, dict[str, Setting]] = {}
@@ -305,6 +314,7 @@ class FeedSettings:
     fetch_articles: bool = False
     ignore: tuple[re.Pattern[str], ...] = ()
     interval: float | None = None
+    stealth_words: int = 5
 
 
 @dataclass(frozen=True)

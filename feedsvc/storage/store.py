@@ -8,6 +8,7 @@ assembled from one module per concern:
 - reads.py / article_reads.py: read models for the web, the CLI and /healthz
 - evidence.py: bulk reads for the WARC export and the statistics
 - hub.py: WebSub ping state
+- search.py: the full-text index of every version, and search over it
 - rows.py: row mappers; conflicts.py: LeaseLost and WriteConflict
 
 Callers that need only a part take it by its Protocol (protocols.py): the
@@ -23,8 +24,18 @@ from feedsvc.storage.hub import HubStore
 from feedsvc.storage.lookups import LookupStore
 from feedsvc.storage.queue import QueueStore
 from feedsvc.storage.reads import FeedReads
+from feedsvc.storage.search import SearchStore
 from feedsvc.storage.writes import WriteStore
 
 
-class Store(QueueStore, WriteStore, LookupStore, FeedReads, ArticleReads, EvidenceReads, HubStore):
+class Store(
+    QueueStore,
+    WriteStore,
+    LookupStore,
+    FeedReads,
+    ArticleReads,
+    EvidenceReads,
+    HubStore,
+    SearchStore,
+):
     """The whole database: a worker, the CLI and tests use all of it."""

@@ -52,7 +52,7 @@ def create_app(settings: Settings, store: ReadStore | None = None) -> Flask:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     app.extensions["feedsvc"] = WebState(settings, store or Store(settings.service.database))
-    from feedsvc.web import api, feeds, health, metrics, pages, stats
+    from feedsvc.web import api, feeds, health, metrics, pages, search, stats
 
     app.register_blueprint(feeds.bp)
     app.register_blueprint(pages.bp)
@@ -60,6 +60,7 @@ def create_app(settings: Settings, store: ReadStore | None = None) -> Flask:
     metrics.init_app(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(stats.bp)
+    app.register_blueprint(search.bp)
 
     @app.errorhandler(NotFound)
     def _not_found(exc: NotFound) -> Any:
