@@ -21,8 +21,9 @@ def feed_id(name: str) -> str:
     return f"{TAG}feed:{name}"
 
 
-def revisions_feed_id(name: str) -> str:
-    return f"{TAG}feed:{name}:revisions"
+def revisions_feed_id(name: str, query: str = "") -> str:
+    """A filtered revisions feed (RevisionFilter.query) is a feed of its own."""
+    return f"{TAG}feed:{name}:revisions" + (f"?{query}" if query else "")
 
 
 def article_feed_id(article_id: str) -> str:
@@ -50,8 +51,13 @@ class Links:
             return f"{self.feed(name)}?after={after}"
         return self.feed(name)
 
-    def revisions(self, name: str) -> str:
-        return f"{self.base_url}/feeds/{name}/revisions.atom"
+    def revisions(self, name: str, query: str = "") -> str:
+        """/feeds/NAME/revisions.atom, filtered by `query` (RevisionFilter.query)."""
+        url = f"{self.base_url}/feeds/{name}/revisions.atom"
+        return f"{url}?{query}" if query else url
+
+    def search(self, query: str = "") -> str:
+        return f"{self.base_url}/search" + (f"?{query}" if query else "")
 
     def article(self, aid: str) -> str:
         return f"{self.base_url}/articles/{aid}"

@@ -98,6 +98,7 @@ class LatestVersion:
     text: str
     sha256: str
     seen_at: datetime
+    page_date: datetime | None = None  # the page's own modified date, if it has one
 
 
 @dataclass(frozen=True)
@@ -167,6 +168,8 @@ class VersionIntent:
     author: str | None = None
     evidence: Evidence | None = None
     suspect: bool = False  # the extraction guard's doubt: kept out of feeds
+    stealth: bool = False  # substance changed without a notice (feedsvc.changes)
+    page_date: datetime | None = None  # the page's own modified date, if it has one
 
 
 @dataclass(frozen=True)
@@ -241,6 +244,7 @@ class VersionRow:
     text: str = ""
     html: str = ""
     raw_id: int | None = None
+    stealth: bool = False
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from feedsvc import isolation, schedule
+from feedsvc.changes import stealth_edit
 from feedsvc.config import FeedSettings, Settings
 from feedsvc.errors import FeedsvcError, FetchError, FetchRefused, NotFound, ParseError
 from feedsvc.extract import Rules
@@ -642,6 +643,19 @@ class Updater:
         if not decision.changed:
             return None
         html = sanitize_html(entry.html) if entry.html.strip() else text_to_html(text)
+        page_date = _page_date(entry)
+        stealth = (
+            latest is not None
+            and decision.diff is not None
+            and stealth_edit(
+                latest,
+                text,
+                decision.change_class,
+                decision.diff,
+                page_date=page_date,
+                min_words=feed.stealth_words,
+            )
+        )
         return VersionIntent(
             title=title,
             text=text,
@@ -656,6 +670,8 @@ class Updater:
             author=entry.author,
             evidence=evidence,
             suspect=suspect,
+            stealth=stealth,
+            page_date=page_date,
         )
 
     # -- re-extraction ---------------------------------------------------------
@@ -744,6 +760,15 @@ def _on_its_interval(source: SourceForUpdate, interval: float) -> bool:
     if source.failures or source.due_at is None or source.last_polled_at is None:
         return False
     return (source.due_at - source.last_polled_at).total_seconds() > interval
+
+
+def _page_date(entry: EntryData) -> datetime | None:
+    """The date the page (or feed entry) gives for itself, latest first: a
+    stealth edit is one where this did not move. A local file's date is
+    its mtime, which moves with any save, not something readers see."""
+    if entry.extractor in ("text", "html"):
+        return None
+    return entry.updated or entry.published
 
 
 def _unique(entries: Iterable[EntryData]) -> list[EntryData]:

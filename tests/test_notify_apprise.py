@@ -17,8 +17,8 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from feedsvc.config import NotifySettings
+from feedsvc.links import Links
 from feedsvc.notify.message import Renderer, context, sample_change
-from feedsvc.render import Links
 from tests.conftest import FakeClock
 from tests.notifying import FERRIES, LEAD, MONTH, Desk, Receiver
 

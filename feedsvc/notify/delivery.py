@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from feedsvc.config import NotifySettings, Settings
 from feedsvc.errors import NotFound
 from feedsvc.leases import dead_here, worker_id
+from feedsvc.links import Links
 from feedsvc.notify import outbox
 from feedsvc.notify.message import Change, Renderer, context, load_change, payload
 from feedsvc.notify.send import (
@@ -34,7 +35,6 @@ from feedsvc.notify.send import (
     limits,
     preferred_format,
 )
-from feedsvc.render import Links
 from feedsvc.storage import Store
 from feedsvc.storage.outbox import DONE, FAILED, PENDING, OutboxRow
 

@@ -30,12 +30,13 @@ import jinja2
 from markupsafe import Markup
 
 from feedsvc.config import NotifySettings
-from feedsvc.diff import DEL_STYLE, INS_STYLE, DiffOp, TextDiff, diff_texts, paragraphs_of
+from feedsvc.diffformat import DEL_STYLE, INS_STYLE
 from feedsvc.export import iso
 from feedsvc.jsonviews import article_json, version_json
+from feedsvc.links import Links
 from feedsvc.models import ArticleRow, VersionRow
-from feedsvc.render import Links
 from feedsvc.storage import ReadStore
+from feedsvc.textdiff import DiffOp, TextDiff, diff_texts, paragraphs_of
 
 TEMPLATES = Path(__file__).parent / "templates"
 EVENT_TYPE = "article.version"

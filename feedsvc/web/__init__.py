@@ -54,7 +54,18 @@ def create_app(settings: Settings, store: ReadStore | None = None) -> Flask:
     # Every value a page prints loses the characters XML forbids (text.xml_safe).
     app.jinja_env.finalize = xml_safe
     app.extensions["feedsvc"] = WebState(settings, store or Store(settings.service.database))
-    from feedsvc.web import api, exports, feeds, health, metrics, pages, params, security, stats
+    from feedsvc.web import (
+        api,
+        exports,
+        feeds,
+        health,
+        metrics,
+        pages,
+        params,
+        search,
+        security,
+        stats,
+    )
 
     params.init_app(app)
     security.init_app(app)
@@ -65,6 +76,7 @@ def create_app(settings: Settings, store: ReadStore | None = None) -> Flask:
     metrics.init_app(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(stats.bp)
+    app.register_blueprint(search.bp)
 
     @app.errorhandler(NotFound)
     def _not_found(exc: NotFound) -> Any:
