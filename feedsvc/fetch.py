@@ -21,7 +21,9 @@ import email.utils
 import threading
 import time
 import zlib
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urljoin, urlsplit
 
@@ -31,6 +33,8 @@ from feedsvc.errors import FetchError
 from feedsvc.models import FetchResult
 
 MAX_REDIRECTS = 10
+KEEPALIVE = 30.0  # seconds an idle connection to a host is kept for its next poll
+MAX_CLIENTS = 512  # hosts whose connections are kept; the least recently used go
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 PERMANENT = frozenset({301, 308})
 ACCEPT = (
@@ -165,19 +169,13 @@ class Fetcher:
         self.timeout = timeout
         self.connect_timeout = min(timeout, connect_timeout)
         self.clock = clock
-        self._client = httpx.Client(
-            headers={
-                "User-Agent": user_agent,
-                "Accept": ACCEPT,
-                "Accept-Encoding": ACCEPT_ENCODING,
-            },
-            # httpx's read timeout is per read; the deadline in _read covers
-            # the whole answer.
-            timeout=httpx.Timeout(timeout, connect=self.connect_timeout),
-            follow_redirects=False,
-            transport=transport,
-            limits=httpx.Limits(max_connections=50, max_keepalive_connections=10),
-        )
+        self.user_agent = user_agent
+        self.transport = transport
+        # One client (one connection pool) per host, so that a host's polls
+        # reuse its connections and picking one never scans every host's.
+        self._clients: OrderedDict[str, httpx.Client] = OrderedDict()
+        self._in_use: Counter[str] = Counter()
+        self._tls = httpx.create_ssl_context()  # shared: one per client is slow
         self.max_hold = max_hold
         self._hosts: dict[str, threading.BoundedSemaphore] = {}
         # Hosts that answered 429 or 503 with Retry-After: until when, and
@@ -186,12 +184,61 @@ class Fetcher:
         self._hosts_lock = threading.Lock()
 
     def close(self) -> None:
-        self._client.close()
+        with self._hosts_lock:
+            clients = list(self._clients.values())
+            self._clients.clear()
+        for client in clients:
+            client.close()
+
+    def _new_client(self) -> httpx.Client:
+        return httpx.Client(
+            headers={
+                "User-Agent": self.user_agent,
+                "Accept": ACCEPT,
+                "Accept-Encoding": ACCEPT_ENCODING,
+            },
+            # httpx's read timeout is per read; the deadline in _read covers
+            # the whole answer.
+            timeout=httpx.Timeout(self.timeout, connect=self.connect_timeout),
+            follow_redirects=False,
+            transport=self.transport,
+            verify=self._tls,
+            limits=httpx.Limits(
+                max_connections=self.per_host,
+                max_keepalive_connections=self.per_host,
+                keepalive_expiry=KEEPALIVE,
+            ),
+        )
+
+    @contextmanager
+    def _client_for(self, url: str) -> Iterator[httpx.Client]:
+        """The URL's host's client, the least recently used host's closed
+        (when idle) past MAX_CLIENTS hosts."""
+        host = host_of(url)
+        idle: list[httpx.Client] = []
+        with self._hosts_lock:
+            client = self._clients.get(host)
+            if client is None:
+                client = self._clients[host] = self._new_client()
+                for other in list(self._clients)[: max(0, len(self._clients) - MAX_CLIENTS)]:
+                    if not self._in_use[other]:
+                        idle.append(self._clients.pop(other))
+            self._clients.move_to_end(host)
+            self._in_use[host] += 1
+        for old in idle:
+            old.close()
+        try:
+            yield client
+        finally:
+            with self._hosts_lock:
+                self._in_use[host] -= 1
+                if not self._in_use[host]:
+                    del self._in_use[host]
 
     def _host_slot(self, url: str) -> threading.BoundedSemaphore:
         """The semaphore of the URL's host: politeness is per machine, so
         the port is left out (miniflux's limit per host does the same)."""
-        host = _host(url)
+        host = host_of(url)
         with self._hosts_lock:
             if host not in self._hosts:
                 self._hosts[host] = threading.BoundedSemaphore(self.per_host)
@@ -200,13 +247,13 @@ class Fetcher:
     def _hold(self, url: str, status: int, seconds: float) -> None:
         until = self.clock() + timedelta(seconds=min(seconds, self.max_hold))
         with self._hosts_lock:
-            current = self._holds.get(_host(url))
+            current = self._holds.get(host_of(url))
             if current is None or current[0] < until:
-                self._holds[_host(url)] = (until, status)
+                self._holds[host_of(url)] = (until, status)
 
     def _check_hold(self, url: str) -> None:
         """Refuse, without a request, a URL whose host asked us to wait."""
-        host = _host(url)
+        host = host_of(url)
         with self._hosts_lock:
             hold = self._holds.get(host)
         if hold is None:
@@ -270,9 +317,17 @@ class Fetcher:
         with self._host_slot(url):
             deadline = time.monotonic() + self.timeout
             try:
-                with self._client.stream("GET", url, headers=headers) as resp:
+                with (
+                    self._client_for(url) as client,
+                    client.stream("GET", url, headers=headers) as resp,
+                ):
                     lowered = _headers(resp)
                     sent = {name.lower(): value for name, value in resp.request.headers.items()}
+                    if resp.status_code == 304:
+                        # Reading the (empty) answer to its end is what lets
+                        # the connection go back to the pool for the host's
+                        # next poll instead of being closed.
+                        resp.read()
                     if resp.status_code != 200:
                         return resp.status_code, lowered, b"", sent
                     return resp.status_code, lowered, self._read(url, resp, deadline), sent
@@ -349,7 +404,9 @@ class Fetcher:
         raise FetchError(f"{url}: {reason}", status=status, retry_after=retry_after)
 
 
-def _host(url: str) -> str:
+def host_of(url: str) -> str:
+    """The host a URL's politeness limits count against (without the port:
+    politeness is per machine)."""
     return (urlsplit(url).hostname or "").lower()
 
 
