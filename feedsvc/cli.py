@@ -281,6 +281,18 @@ def reextract(settings: Settings, feed_name: str | None) -> None:
 
 
 @main.command()
+@click.argument("source", metavar="URL-or-FILE")
+@click.option("--feed", "feed_name", metavar="NAME", help="Apply this feed's extract rules.")
+@config_option
+def extract(settings: Settings, source: str, feed_name: str | None) -> None:
+    """Print what would be stored for one article page (title, word count,
+    what the feed's extract rules removed, the text), storing nothing."""
+    from feedsvc.tryout import try_extract
+
+    click.echo(try_extract(settings, source, feed_name).report())
+
+
+@main.command()
 @click.argument("article")
 @config_option
 def history(settings: Settings, article: str) -> None:

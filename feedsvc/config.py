@@ -166,6 +166,28 @@ def _interval_ladder(value: object) -> tuple[tuple[float, float | None], ...]:
     return tuple(rungs)
 
 
+def _selector(value: object) -> str | None:
+    """A CSS selector lxml can compile (cssselect), or None for empty."""
+    text = _opt_str(value)
+    if text is None:
+        return None
+    from lxml.cssselect import CSSSelector
+
+    try:
+        CSSSelector(text)
+    except Exception as exc:  # cssselect's SelectorSyntaxError, ExpressionError
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ValueError(f"{text!r} is not a CSS selector: {first}") from None
+    return text
+
+
+def _selector_list(value: object) -> tuple[str, ...]:
+    selectors = tuple(_selector(v) for v in _str_list(value))
+    if any(s is None for s in selectors):
+        raise ValueError("an empty string is not a CSS selector")
+    return tuple(s for s in selectors if s is not None)
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting(
         "service",
@@ -355,6 +377,22 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "feeds",
+        "extract_include",
+        None,
+        "CSS selector for the article on this feed's pages: only what it selects is "
+        "extracted (the whole page when it selects nothing). Try it with `feedsvc extract`.",
+        _selector,
+    ),
+    Setting(
+        "feeds",
+        "extract_exclude",
+        (),
+        "CSS selectors for parts of this feed's pages that are never the article "
+        "(removed before extraction).",
+        _selector_list,
+    ),
+    Setting(
+        "feeds",
         "interval",
         None,
         "This feed's poll interval; default [scheduler] interval.",
@@ -484,6 +522,8 @@ class FeedSettings:
     fetch_articles: bool = False
     ignore: tuple[LinePattern, ...] = ()
     interval: float | None = None
+    extract_include: str | None = None
+    extract_exclude: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from feedsvc import charset, isolation, local, schedule
 from feedsvc.config import FeedSettings, Settings
 from feedsvc.errors import FeedsvcError, FetchError, ParseError
-from feedsvc.extract import EXTRACTOR, extract_article
+from feedsvc.extract import EXTRACTOR, Rules, extract_article
 from feedsvc.fetch import Fetcher
 from feedsvc.leases import dead_here
 from feedsvc.models import (
@@ -274,7 +274,8 @@ class Updater:
             data, evidence = local.read_path(
                 Path(source.url), self.settings.fetch.max_bytes, self.settings.base_dir
             )
-            entries = tuple(read_local_html(e, evidence[e.key].url) for e in data.entries)
+            rules = Rules.of(feed)
+            entries = tuple(read_local_html(e, evidence[e.key].url, rules) for e in data.entries)
             found = Found(replace(data, entries=entries), evidence)
         intents, notes = self.intents(source.feed, feed, found)
         return self._finish(source, feed, intents, result, notes=[*found.feed.notes, *notes])
@@ -508,7 +509,7 @@ class Updater:
             merged = replace(
                 page.entry,
                 key=entry.key,
-                title=entry.title or page.entry.title,
+                title=page.entry.title or entry.title,  # the page is the authority
                 url=entry.url,
                 published=entry.published or page.entry.published,
                 author=entry.author or page.entry.author,
@@ -539,22 +540,23 @@ class Updater:
         result = first or self.fetcher.get(url, etag=etag, last_modified=last_modified)
         if result.not_modified:
             return Page(result)
-        entry = self._extract(result, key)
+        entry = self._extract(result, key, feed)
         latest = article.latest.text if article and article.latest else None
         if not self._doubtful(entry, latest, feed):
             return Page(result, entry, page_evidence(result, EXTRACTOR))
         log.info("article page %s extracted to a fragment: fetching it again", url)
         second = self.fetcher.get(result.url)
         if not second.not_modified:
-            result, entry = second, self._extract(second, key)
+            result, entry = second, self._extract(second, key, feed)
         suspect = self._doubtful(entry, latest, feed)
         return Page(result, entry, page_evidence(result, EXTRACTOR), suspect)
 
-    def _extract(self, result: FetchResult, key: str) -> EntryData:
+    def _extract(self, result: FetchResult, key: str, feed: FeedSettings) -> EntryData:
         if result.content_type not in HTML_TYPES:
             raise ParseError(f"{result.url}: not a web page ({result.content_type})")
         # lxml silently drops whatever nests deeper than 255 tags
-        return extract_article(flatten_deep(decode_html(result)), result.url, key=key)
+        html = flatten_deep(decode_html(result))
+        return extract_article(html, result.url, key=key, rules=Rules.of(feed))
 
     def _doubtful(self, entry: EntryData, latest_text: str | None, feed: FeedSettings) -> bool:
         raw = entry.text if entry.text is not None else html_to_text(entry.html)
@@ -731,8 +733,8 @@ class Updater:
         version = None
         if page.entry is not None:
             entry = page.entry
-            if not claim.is_page_source and a.latest is not None:
-                entry = replace(entry, title=a.latest.title)  # the feed's title stands
+            if not entry.title.strip() and a.latest is not None:
+                entry = replace(entry, title=a.latest.title)  # a page without a headline
             version = self.decide_entry(entry, a, feed, page.evidence, suspect=page.suspect)
         in_feed = claim.status == "active"
         page_source = claim.is_page_source
@@ -801,7 +803,7 @@ class Updater:
                         feeds[raw_id] = parse_feed(evidence.body, evidence.url)
                     entry = next((e for e in feeds[raw_id].entries if e.key == key), None)
                 else:
-                    entry = reread(evidence, key)
+                    entry = reread(evidence, key, Rules.of(settings))
             except ParseError as exc:
                 log.warning("reextract %s %s: %s", feed_name, key, exc)
                 continue
@@ -918,30 +920,30 @@ def _page_source_next(source: SourceForUpdate, intents: Sequence[ArticleIntent])
     return None
 
 
-def reread(evidence: Evidence, key: str) -> EntryData | None:
+def reread(evidence: Evidence, key: str, rules: Rules | None = None) -> EntryData | None:
     """The entry `key` as the current extractors read a stored raw response:
     an article page, a feed (the entry with that key) or a local file.
     None when the raw holds no such entry."""
     extractor = evidence.extractor or ""
     if extractor.startswith("trafilatura"):
         html = charset.decode_html(evidence.body, evidence.content_type)
-        return extract_article(flatten_deep(html), evidence.url, key=key)
+        return extract_article(flatten_deep(html), evidence.url, key=key, rules=rules)
     if extractor.startswith("feedparser"):
         data = parse_feed(evidence.body, evidence.url)
         return next((e for e in data.entries if e.key == key), None)
     if extractor in ("text", "html"):
         entry = local.parse_file(evidence.body, key, PurePosixPath(evidence.url).suffix)
-        return read_local_html(entry, evidence.url)
+        return read_local_html(entry, evidence.url, rules)
     return None
 
 
-def read_local_html(entry: EntryData, uri: str) -> EntryData:
+def read_local_html(entry: EntryData, uri: str, rules: Rules | None = None) -> EntryData:
     """A local .html file is read like an article page: its main text, not
     its navigation, sidebars and comment forms. A fragment too short for
     the extractor to find an article in is kept whole."""
     if entry.extractor != "html":
         return entry
-    page = extract_article(flatten_deep(entry.html), uri, key=entry.key)
+    page = extract_article(flatten_deep(entry.html), uri, key=entry.key, rules=rules)
     if not (page.html.strip() or (page.text or "").strip()):
         return entry
     return replace(page, url=None, title=page.title or entry.title, updated=entry.updated)
