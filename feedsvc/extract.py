@@ -404,13 +404,46 @@ def _names_site(part: str, names: set[str]) -> bool:
     )
 
 
+# Furniture a CMS writes inside the article's container, in the languages
+# news is commonly written in: a pointer to other stories ("Read more: ...",
+# "Lea también: ...", "Lesen Sie auch: ..."), a section label ("Related
+# content", "Weitere Themen"), a call to subscribe or follow. Matched on a
+# short block (FURNITURE_MAX_WORDS) that starts with it; never mid-sentence.
+_LEAD_INS = (
+    r"read (more|also|next)|see also|related( articles?| stories| content| posts)?|"
+    r"more on this( story)?|recommended( reading| for you)?|you may also like|"
+    r"sign up|subscribe( now)?|follow (us|the \w+)|get the \w+( \w+)? newsletter|"
+    r"lea (también|más|además)|lea|vea también|mira|mire|le puede interesar|puedes ver|"
+    r"te puede interesar|notas relacionadas|contenido relacionado|"
+    r"lesen sie (auch|mehr)|auch lesen|mehr zum thema|mehr themen|weitere themen|"
+    r"weitere (artikel|beiträge|informationen)|zum weiterlesen|schon gelesen|auch interessant|"
+    r"das könnte (dich|sie) auch interessieren|empfohlene beiträge|teilen mit|"
+    r"à lire aussi|lire aussi|voir aussi|czytaj (też|także|również)|dowiedz się więcej|"
+    r"leggi anche|vedi anche"
+)
+_FURNITURE = re.compile(
+    rf"^\W*(?:(?:{_LEAD_INS})\b\s*(?:[:?!.|»>-]|$)"
+    r"|(?:sign up|subscribe( now)?|register now) (to|for)\b|follow (us|the \w+( \w+)?) on\b)",
+    re.IGNORECASE,
+)
+FURNITURE_MAX_WORDS = 25
+
+
+def _is_furniture(text: str) -> bool:
+    words = text.split()
+    return bool(words) and len(words) <= FURNITURE_MAX_WORDS and bool(_FURNITURE.match(text))
+
+
 def _drop_boilerplate(body: etree._Element) -> None:
     """Remove paragraphs, headings and list items that are a boilerplate line
-    whole ("Image Credit: ...", "Share this:"), so neither the stored HTML
-    nor the text shows them."""
+    whole ("Image Credit: ...", "Share this:") or a short block of CMS
+    furniture ("Read more: ...", "Weitere Themen"), so neither the stored
+    HTML nor the text shows them."""
     for el in list(body.iter("p", "head", "item", "quote")):
-        text = "".join(el.itertext())
-        if text.strip() and is_boilerplate(text) and el.getparent() is not None:
+        text = " ".join("".join(el.itertext()).split())
+        if not text or el.getparent() is None:
+            continue
+        if is_boilerplate(text) or _is_furniture(text):
             _remove(el)
 
 

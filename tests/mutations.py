@@ -19,7 +19,7 @@ from lxml import etree
 
 _BLOCKS = ("p", "li", "blockquote", "td", "dd", "h2", "h3", "h4", "div", "section", "article")
 _WORD = re.compile(r"\b[^\W\d_]{5,}\b")
-_NUMBER = re.compile(r"(?<![\d.,])\d{1,6}(?![\d.,]\d)")
+_NUMBER = re.compile(r"(?<![\w.,/:-])\d{1,6}(?![\w/:-]|[.,]\d)")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-ZÄÖÜÉÈÀ])")
 
 
@@ -72,17 +72,24 @@ def _serialise(doc: lxml.html.HtmlElement) -> str:
 
 
 def anchor(doc: lxml.html.HtmlElement, snippets: tuple[str, ...]) -> etree._Element | None:
-    """The deepest block element holding the longest `with` snippet that a
-    block holds whole."""
+    """The deepest block element holding the longest `with` snippet that
+    one block holds whole, and only one: a snippet found in two separate
+    blocks (a teaser and the article, say) is passed over."""
     for snippet in sorted(snippets, key=len, reverse=True):
         want = _squash(snippet)
         if len(want) < 15:
             continue
-        best = None
+        best: etree._Element | None = None
+        ambiguous = False
         for el in doc.iter(*_BLOCKS):
-            if want in _squash(el.text_content()):
-                best = el  # iter() is document order: later hits are deeper
-        if best is not None:
+            if want not in _squash(el.text_content()):
+                continue
+            if best is None or best in el.iterancestors():
+                best = el
+            elif el not in best.iterancestors():
+                ambiguous = True
+                break
+        if best is not None and not ambiguous:
             return best
     return None
 
@@ -161,11 +168,12 @@ def _text_slots(el: etree._Element) -> list[tuple[etree._Element, str]]:
 
 
 def _window(text: str, start: int, end: int) -> str:
-    """The words around text[start:end], whole words only."""
-    left = text[:start].split()[-2:]
-    right = text[end:].split()[:2]
-    middle = text[start:end]
-    return _squash(" ".join([*left, middle, *right])) if left or right else middle
+    """text[start:end] with up to two words either side, as they stand."""
+    left = re.search(r"(?:\S+\s+){0,2}\S*$", text[:start])
+    right = re.match(r"\S*(?:\s+\S+){0,2}", text[end:])
+    return _squash(
+        (left.group(0) if left else "") + text[start:end] + (right.group(0) if right else "")
+    )
 
 
 def edits(html: str, snippets: tuple[str, ...]) -> list[Edit]:
@@ -175,10 +183,17 @@ def edits(html: str, snippets: tuple[str, ...]) -> list[Edit]:
     left out."""
     out: list[Edit] = []
     doc = _parse(html)
+    first = anchor(doc, snippets)
+    if first is None:
+        return out
+    # The block stays where it is (an edit changes its text, an appended
+    # paragraph comes after it): found again by its path, not its text.
+    path = doc.getroottree().getpath(first)
 
     def current() -> tuple[lxml.html.HtmlElement, etree._Element | None]:
         d = _parse(out[-1].html) if out else doc
-        return d, anchor(d, snippets)
+        found = d.getroottree().xpath(path)
+        return d, found[0] if found else None
 
     d, at = current()
     if at is None:
@@ -232,9 +247,13 @@ def edits(html: str, snippets: tuple[str, ...]) -> list[Edit]:
     return out
 
 
+_INVISIBLE = re.compile("[\u00ad\u200b\u2060\ufeff]")
+
+
 def applied(edit: Edit, stored: str) -> bool:
-    """Is the edit visible in stored text?"""
-    flat = _squash(stored)
-    if edit.present and _squash(edit.present) not in flat:
+    """Is the edit visible in stored text? (Invisible characters, such as
+    soft hyphens, aside.)"""
+    flat = _squash(_INVISIBLE.sub("", stored))
+    if edit.present and _squash(_INVISIBLE.sub("", edit.present)) not in flat:
         return False
-    return not (edit.absent and _squash(edit.absent) in flat)
+    return not (edit.absent and _squash(_INVISIBLE.sub("", edit.absent)) in flat)
