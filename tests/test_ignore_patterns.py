@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import cli_env
+from tests.harness import cli_env
 
 
 def _poll(folder: Path, ignore: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:

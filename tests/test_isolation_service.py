@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from pytest_httpserver import HTTPServer
 
-from tests.conftest import cli_env
+from tests.harness import cli_env
 
 NEWS = b"""<?xml version="1.0"?>
 <rss version="2.0"><channel><title>Wire</title><link>http://127.0.0.1/</link>

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import cli_env
+from tests.harness import cli_env
 
 OPEN_AT = """
 import sys, time
