@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from feedsvc.diff import ParagraphDiff, TextDiff, diff_texts, paragraphs_of
+from feedsvc.models import LatestVersion
 from feedsvc.revisions import CORRECTION_NOTICE
 
 # Words of context shown after (or, at the end of a sentence, before) a
@@ -441,3 +442,26 @@ def is_stealth(
 def summary_lines(changes: Changes, stealth: bool) -> list[str]:
     """The lines a revision entry's content shows about its substance."""
     return (["Stealth edit: no correction or update notice"] if stealth else []) + changes.lines()
+
+
+def stealth_edit(
+    latest: LatestVersion,
+    new_text: str,
+    change_class: str,
+    d: TextDiff,
+    *,
+    page_date: datetime | None,
+    min_words: int = STEALTH_WORDS,
+) -> bool:
+    """is_stealth() for a revision about to be stored over `latest`."""
+    changes = find_changes(latest.title, latest.text, d.new_title, new_text, d)
+    return is_stealth(
+        change_class,
+        latest.text,
+        new_text,
+        d,
+        changes,
+        min_words=min_words,
+        old_page_date=latest.page_date,
+        new_page_date=page_date,
+    )

@@ -312,7 +312,7 @@ def history(settings: Settings, article: str) -> None:
     for v in versions:
         while pending and pending[0][0] < v.seen_at:
             _echo_event(*pending.pop(0))
-        flag = "  (suspect)" if v.suspect else ""
+        flag = "  (suspect)" if v.suspect else "  (stealth)" if v.stealth else ""
         revert = f" of {v.revert_of}" if v.revert_of else ""
         click.echo(
             f"{v.number:>4}  {v.seen_at:%Y-%m-%d %H:%M:%S}  {v.words:>6}  "
@@ -565,6 +565,28 @@ def sources(settings: Settings, feed_name: str | None) -> None:
     with opened(settings) as store:
         for line in source_table(store, settings, feed_name):
             click.echo(line)
+
+
+@main.command()
+@click.argument("query")
+@click.option("--feed", "feed_name", metavar="NAME", help="Only this feed's articles.")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 500))
+@click.option("--json", "as_json", is_flag=True, help="One JSON document per hit.")
+@config_option
+def search(
+    settings: Settings, query: str, feed_name: str | None, limit: int, as_json: bool
+) -> None:
+    """Articles where QUERY appears in any version, current or removed: words,
+    "a phrase", prefix*. Exit 1 when nothing is found."""
+    from feedsvc.render import Links
+    from feedsvc.search_cli import search_command
+
+    if feed_name is not None and feed_name not in {f.name for f in settings.feeds}:
+        raise UsageError(f"no feed named {feed_name!r} in {settings.path}")
+    with opened(settings) as store:
+        links = Links(settings.service.base_url)
+        found = search_command(store, links, query, feed=feed_name, limit=limit, as_json=as_json)
+    sys.exit(0 if found else 1)
 
 
 from feedsvc.notify.commands import notify as _notify_commands  # noqa: E402

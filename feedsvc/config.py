@@ -398,6 +398,15 @@ SETTINGS: tuple[Setting, ...] = (
         "This feed's poll interval; default [scheduler] interval.",
         parse_interval,
     ),
+    Setting(
+        "feeds",
+        "stealth_words",
+        5,
+        "A revision changing more words than this outside appended text, with no "
+        "correction or update notice, is a stealth edit (as is a changed headline, "
+        "number or quote).",
+        _positive_int,
+    ),
 )
 
 SETTINGS += (
@@ -524,6 +533,7 @@ class FeedSettings:
     interval: float | None = None
     extract_include: str | None = None
     extract_exclude: tuple[str, ...] = ()
+    stealth_words: int = 5
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,7 @@ def record(item: ExportedVersion) -> dict[str, Any]:
         "words_added": v.words_added,
         "words_removed": v.words_removed,
         "suspect": v.suspect,
+        "stealth": v.stealth,
     }
 
 

@@ -43,6 +43,7 @@ def version_json(v: VersionRow, links: Links, *, full: bool = False) -> dict[str
         "revert_of": v.revert_of,
         "developing": v.developing,
         "suspect": v.suspect,
+        "stealth": v.stealth,
         "author": v.author,
         "links": {
             "self": f"{links.base_url}/api/articles/{v.article_id}/versions/{v.number}",

@@ -96,6 +96,7 @@ class LatestVersion:
     text: str
     sha256: str
     seen_at: datetime
+    page_date: datetime | None = None  # the page's own modified date, if it has one
 
 
 @dataclass(frozen=True)
@@ -165,6 +166,8 @@ class VersionIntent:
     author: str | None = None
     evidence: Evidence | None = None
     suspect: bool = False  # the extraction guard's doubt: kept out of feeds
+    stealth: bool = False  # substance changed without a notice (feedsvc.changes)
+    page_date: datetime | None = None  # the page's own modified date, if it has one
 
 
 @dataclass(frozen=True)
@@ -239,6 +242,7 @@ class VersionRow:
     text: str = ""
     html: str = ""
     raw_id: int | None = None
+    stealth: bool = False
 
 
 @dataclass(frozen=True)

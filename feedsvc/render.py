@@ -18,7 +18,9 @@ from feedgen.feed import FeedEntry, FeedGenerator
 from lxml import etree
 
 from feedsvc import __version__, history
+from feedsvc.changes import Changes, find_changes, summary_lines
 from feedsvc.diff import TextDiff, diff_texts, paragraph_html, title_html
+from feedsvc.filters import STEALTH, RevisionFilter
 from feedsvc.models import ArticleRow, EntryView, RevisionView, VersionRow
 from feedsvc.text import sanitize_html, web_url, xml_safe, xml_text
 
@@ -39,8 +41,9 @@ def feed_id(name: str) -> str:
     return f"{TAG}feed:{name}"
 
 
-def revisions_feed_id(name: str) -> str:
-    return f"{TAG}feed:{name}:revisions"
+def revisions_feed_id(name: str, query: str = "") -> str:
+    """A filtered revisions feed (RevisionFilter.query) is a feed of its own."""
+    return f"{TAG}feed:{name}:revisions" + (f"?{query}" if query else "")
 
 
 def article_feed_id(article_id: str) -> str:
@@ -68,8 +71,13 @@ class Links:
             return f"{self.feed(name)}?after={after}"
         return self.feed(name)
 
-    def revisions(self, name: str) -> str:
-        return f"{self.base_url}/feeds/{name}/revisions.atom"
+    def revisions(self, name: str, query: str = "") -> str:
+        """/feeds/NAME/revisions.atom, filtered by `query` (RevisionFilter.query)."""
+        url = f"{self.base_url}/feeds/{name}/revisions.atom"
+        return f"{url}?{query}" if query else url
+
+    def search(self, query: str = "") -> str:
+        return f"{self.base_url}/search" + (f"?{query}" if query else "")
 
     def article(self, aid: str) -> str:
         return f"{self.base_url}/articles/{aid}"
@@ -142,9 +150,14 @@ class Page:
 def cursor(view: EntryView) -> str:
     """The keyset position of an entry in a feed's order, for page URLs:
     its update time in microseconds since the epoch, then its id."""
-    at = view.article.updated_at.astimezone(UTC)
+    return keyset_cursor(view.article.updated_at, view.article.id)
+
+
+def keyset_cursor(updated_at: datetime, aid: str) -> str:
+    """The (updated_at, id) keyset position as cursor() writes it."""
+    at = updated_at.astimezone(UTC)
     micros = (at - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
-    return f"{micros}-{view.article.id}"
+    return f"{micros}-{aid}"
 
 
 def parse_cursor(value: str) -> tuple[datetime, str]:
@@ -172,6 +185,8 @@ def history_html(view: EntryView, links: Links) -> str:
                 )
             if v.change_class not in ("initial", "edit"):
                 parts.append(v.change_class + (f" of version {v.revert_of}" if v.revert_of else ""))
+            if v.stealth:
+                parts.append("stealth edit (no notice to readers)")
             diff = links.diff(view.article.id, previous.number, v.number)
             what = ", ".join(parts) + f' (<a href="{html.escape(diff)}">what changed</a>)'
         items.append(f"<li>Version {v.number}, {when}: {what}</li>")
@@ -277,6 +292,8 @@ def article_entry(fg: FeedGenerator, view: EntryView, links: Links) -> FeedEntry
         fe.category(term="developing", label="Developing story")
     if len(view.history) > 1:
         fe.category(term="updated", label="Updated")
+    if any(h.stealth for h in view.history):
+        fe.category(term="stealth", label="Stealth edit")
     return fe
 
 
@@ -350,6 +367,8 @@ def revision_summary(v: VersionRow, previous: VersionRow | None) -> str:
     parts = [f"+{v.words_added} / \u2212{v.words_removed} words", v.change_class]
     if v.revert_of:
         parts[-1] += f" of version {v.revert_of}"
+    if v.stealth:
+        parts.append("stealth edit")
     return ", ".join(parts)
 
 
@@ -363,11 +382,18 @@ def revision_content(view: RevisionView, links: Links) -> str:
     d = diff_texts(p.title, p.text, v.title, v.text)
     if d.title_changed:
         out.append(f"<p><strong>Headline:</strong> {title_html(d, inline_style=True)}</p>")
+    out += changes_html(find_changes(p.title, p.text, v.title, v.text, d), v.stealth)
     body = folded_diff_html(d)
     out.append(body or "<p><em>The text did not change.</em></p>")
     href = html.escape(links.diff(a.id, p.number, v.number))
     out.append(f'<p><a href="{href}">Full diff of version {p.number} and {v.number}</a></p>')
     return sanitize_html("\n".join(out))
+
+
+def changes_html(changes: Changes, stealth: bool) -> list[str]:
+    """Paragraphs naming a revision's stealth and its number, quote and name
+    changes ("Numbers: 12 -> 15 (people were killed)")."""
+    return [f"<p>{html.escape(line)}</p>" for line in summary_lines(changes, stealth)]
 
 
 def revision_entry(fg: FeedGenerator, view: RevisionView, links: Links, content: str) -> FeedEntry:
@@ -397,6 +423,8 @@ def revision_entry(fg: FeedGenerator, view: RevisionView, links: Links, content:
         )
     _entry_links(fe, rels)
     fe.category(term=v.change_class)
+    if v.stealth:
+        fe.category(term="stealth", label="Stealth edit")
     if v.developing:
         fe.category(term="developing", label="Developing story")
     return fe
@@ -410,19 +438,23 @@ def revisions_atom(
     *,
     updated: datetime | None,
     hub: str | None = None,
+    flt: RevisionFilter | None = None,
 ) -> bytes:
     """/feeds/NAME/revisions.atom: one entry per revision, newest first, for
-    readers that show an updated entry only once."""
+    readers that show an updated entry only once. With a filter, only the
+    revisions it keeps, under the filtered feed's own id and self link."""
     newest = max((whole_seconds(v.version.seen_at) for v in views), default=None)
+    query = flt.query if flt is not None else ""
+    kept = f" ({flt.describe()})" if flt is not None and flt.active else ""
     fg = _new_feed(
-        revisions_feed_id(name),
-        f"{title}: revisions",
-        links.revisions(name),
+        revisions_feed_id(name, query),
+        f"{title}: revisions{kept}",
+        links.revisions(name, query),
         links.index(),
         newest or updated or EPOCH,
         links,
     )
-    fg.subtitle(f"{title}: one entry per revision, with what changed")
+    fg.subtitle(f"{title}: one entry per revision{kept}, with what changed")
     fg.feedsvc_links.links = hub_links(hub)
     for view in views:
         revision_entry(fg, view, links, revision_content(view, links))
@@ -519,6 +551,18 @@ def opml(feeds: Sequence[tuple[str, str]], links: Links) -> bytes:
             text=f"{title}: revisions",
             title=f"{title}: revisions",
             xmlUrl=links.revisions(name),
+            htmlUrl=links.index(),
+        )
+    stealth = etree.SubElement(body, "outline", text="Stealth edits")
+    for name, title in feeds:
+        etree.SubElement(
+            stealth,
+            "outline",
+            type="rss",
+            version="ATOM",
+            text=f"{title}: stealth edits",
+            title=f"{title}: stealth edits",
+            xmlUrl=links.revisions(name, STEALTH.query),
             htmlUrl=links.index(),
         )
     return bytes(etree.tostring(root, xml_declaration=True, encoding="utf-8"))

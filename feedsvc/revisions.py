@@ -7,9 +7,9 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from feedsvc.diff import diff_texts
+from feedsvc.diff import TextDiff, diff_texts
 from feedsvc.models import LatestVersion
 from feedsvc.patterns import LinePattern
 from feedsvc.text import strip_controls
@@ -171,6 +171,9 @@ class Decision:
     revert_of: int | None = None
     words_added: int = 0
     words_removed: int = 0
+    # The diff against the latest version, for what else weighs a revision
+    # (feedsvc.changes); None for a first version or no change.
+    diff: TextDiff | None = field(default=None, compare=False, repr=False)
 
 
 def decide(
@@ -192,7 +195,7 @@ def decide(
     change_class = classify(
         latest.title, latest.text, title, text, revert_of, markers, d.words_added, d.words_removed
     )
-    return Decision(True, sha, change_class, revert_of, d.words_added, d.words_removed)
+    return Decision(True, sha, change_class, revert_of, d.words_added, d.words_removed, d)
 
 
 def classify(

@@ -17,6 +17,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
 from feedsvc import charset, isolation, local, schedule
+from feedsvc.changes import stealth_edit
 from feedsvc.config import FeedSettings, Settings
 from feedsvc.errors import FeedsvcError, FetchError, ParseError
 from feedsvc.extract import EXTRACTOR, Rules, extract_article
@@ -763,6 +764,19 @@ class Updater:
         if not decision.changed:
             return None
         html = sanitize_html(entry.html) if entry.html.strip() else text_to_html(text)
+        page_date = _page_date(entry)
+        stealth = (
+            latest is not None
+            and decision.diff is not None
+            and stealth_edit(
+                latest,
+                text,
+                decision.change_class,
+                decision.diff,
+                page_date=page_date,
+                min_words=feed.stealth_words,
+            )
+        )
         return VersionIntent(
             title=title,
             text=text,
@@ -777,6 +791,8 @@ class Updater:
             author=entry.author,
             evidence=evidence,
             suspect=suspect,
+            stealth=stealth,
+            page_date=page_date,
         )
 
     # -- re-extraction ---------------------------------------------------------
@@ -947,6 +963,15 @@ def read_local_html(entry: EntryData, uri: str, rules: Rules | None = None) -> E
     if not (page.html.strip() or (page.text or "").strip()):
         return entry
     return replace(page, url=None, title=page.title or entry.title, updated=entry.updated)
+
+
+def _page_date(entry: EntryData) -> datetime | None:
+    """The date the page (or feed entry) gives for itself, latest first: a
+    stealth edit is one where this did not move. A local file's date is
+    its mtime, which moves with any save, not something readers see."""
+    if entry.extractor in ("text", "html"):
+        return None
+    return entry.updated or entry.published
 
 
 def _unique(entries: Iterable[EntryData]) -> list[EntryData]:

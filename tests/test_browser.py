@@ -206,4 +206,38 @@ def test_stats_page_shows_its_charts(served: Site, browser: Any) -> None:
     assert all(w > 0 and h > 0 for w, h in chart_sizes(phone))
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     phone.screenshot(path=str(ARTIFACTS / "phone-stats.png"), full_page=True)
+
+
+def test_article_page_marks_stealth_edits(served: Site, browser: Any) -> None:
+    errors: list[str] = []
+    aid = served.article().id
+    page = open_page(browser, f"{served.settings.service.base_url}/articles/{aid}", errors)
+    # Version 3 changed the headline and told nobody; version 5 carries a
+    # correction notice.
+    assert page.is_visible("#v3 .badge-stealth")
+    assert page.inner_text("#v3 .badge-stealth") == "stealth edit"
+    assert style(page, "#v3 .badge-stealth", "background-color") == "rgb(43, 43, 43)"
+    assert page.query_selector("#v5 .badge-stealth") is None
+    page.click("#v3 summary")
+    assert "Stealth edit" in page.inner_text("#v3 ul.changes")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "article-stealth.png"), full_page=True)
+    assert errors == []
+
+
+def test_search_page_finds_removed_text_and_links_the_diff(served: Site, browser: Any) -> None:
+    errors: list[str] = []
+    base = served.settings.service.base_url
+    page = open_page(browser, f"{base}/search", errors)
+    page.fill("form.search input[name=q]", '"more details to follow"')
+    page.click("form.search button")
+    page.wait_for_selector("li.hit")
+    assert page.inner_text("li.hit .badge") == "removed in version 4"
+    assert "last seen in version 3" in page.inner_text("li.hit")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "search.png"), full_page=True)
+    page.click("text=the diff that removed it")
+    page.wait_for_selector(".diff del")
+    assert page.url.endswith("/diff/3...4")
+    assert MARKER in visible_marks(page, "del")
     assert errors == []

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 from feedsvc.changes import (
     Changes,
@@ -18,6 +20,7 @@ from feedsvc.changes import (
 )
 from feedsvc.diff import diff_texts
 from feedsvc.revisions import classify
+from tests.stories import make_site
 
 TITLE = "Bridge collapse in Riverton"
 BEFORE = (
@@ -224,3 +227,26 @@ def test_hostile_text_is_linear() -> None:
         find_changes("t", text, "t", text + " x")
         is_stealth("edit", text, text + " x", diff_texts("t", text, "t", text + " x"), Changes())
     assert time.perf_counter() - start < 10
+
+
+# -- stored with the version, through a real poll ------------------------------
+
+
+def test_poll_stores_stealth_with_the_version(
+    tmp_path: Path, make_settings: Any, store_for: Any, clock: Any
+) -> None:
+    site = make_site(tmp_path, make_settings, store_for, clock, versions=0)
+    paragraphs = BEFORE.split("\n\n")
+    site.publish("bridge.txt", TITLE, paragraphs)
+    site.publish("bridge.txt", TITLE, [p.replace("12 people", "15 people") for p in paragraphs])
+    corrected = [p.replace("12 people", "16 people") for p in paragraphs]
+    site.publish("bridge.txt", TITLE, [*corrected, "Correction: an earlier version said 15."])
+    appended = [*corrected[:2], "Divers found two cars in the river on Tuesday."]
+    site.publish("bridge.txt", TITLE, [*appended, "Correction: an earlier version said 15."])
+    history = site.store.get_versions(site.article().id)
+    assert [(v.change_class, v.stealth) for v in history] == [
+        ("initial", False),
+        ("edit", True),
+        ("correction", False),
+        ("append", False),
+    ]

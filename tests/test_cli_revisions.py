@@ -39,8 +39,15 @@ def test_history_lists_every_version_with_its_class(story: Site) -> None:
         if line[:4].strip().isdigit() and line.startswith(" ")
     ]
     assert [r[0] for r in rows] == ["1", "2", "3", "4", "5"]
-    assert [r[-1] for r in rows] == [c for _, _, c in VERSIONS]
+    assert [r[6] for r in rows] == [c for _, _, c in VERSIONS]
     assert f"headline: {VERSIONS[2][0]}" in result.output
+
+
+def test_history_marks_stealth_edits(story: Site) -> None:
+    result = run(story, "history", story.article().id)
+    flagged = [line.split()[0] for line in result.output.splitlines() if "(stealth)" in line]
+    # Version 3 changed the headline with no notice; 5 carries a correction.
+    assert "3" in flagged and "5" not in flagged
 
 
 def test_history_finds_the_article_by_its_url_or_key(story: Site) -> None:

@@ -29,6 +29,7 @@ FIELDS = {
     "words_added",
     "words_removed",
     "suspect",
+    "stealth",
 }
 
 
@@ -80,6 +81,7 @@ def test_export_writes_every_version_once_with_its_fields(newsroom: Newsroom) ->
         "words_added": second.words_added,
         "words_removed": 0,
         "suspect": False,
+        "stealth": False,
     }
 
 

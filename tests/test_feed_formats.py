@@ -205,6 +205,8 @@ def test_opml_lists_every_feed_and_its_revisions_feed(
         "http://feeds.test/feeds/world.atom",
         "http://feeds.test/feeds/city/revisions.atom",
         "http://feeds.test/feeds/world/revisions.atom",
+        "http://feeds.test/feeds/city/revisions.atom?stealth=1",
+        "http://feeds.test/feeds/world/revisions.atom?stealth=1",
     ]
     assert [o.get("title") for o in root.find("body").findall("outline")][:2] == [
         "City News",

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection
 
+from feedsvc.filters import RevisionFilter
 from feedsvc.models import (
     ArticleForCheck,
     ArticleForUpdate,
@@ -31,6 +32,7 @@ from feedsvc.models import (
 from feedsvc.stats import ArticleFacts
 from feedsvc.storage.evidence import EvidenceItem
 from feedsvc.storage.outbox import TargetCounts
+from feedsvc.storage.search import SearchHit
 from feedsvc.storage.serials import SerialReader
 
 
@@ -155,7 +157,18 @@ class ReadStore(Protocol):
 
     def count_articles(self, feed: str) -> int: ...
 
-    def list_feed_revisions(self, feed: str, limit: int) -> list[RevisionView]: ...
+    def list_feed_revisions(
+        self, feed: str, limit: int, flt: RevisionFilter | None = None
+    ) -> list[RevisionView]: ...
+
+    def search(
+        self,
+        q: str,
+        *,
+        feed: str | None = None,
+        after: tuple[datetime, str] | None = None,
+        limit: int = 20,
+    ) -> list[SearchHit]: ...
 
     def list_article_summaries(
         self,

@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from feedsvc import history
 from feedsvc.errors import FeedsvcError
+from feedsvc.filters import RevisionFilter
 from feedsvc.models import (
     ArticleRow,
     ArticleSummary,
@@ -31,6 +32,7 @@ from feedsvc.models import (
     VersionRow,
 )
 from feedsvc.storage.engine import CHUNK, StoreBase, chunks, one_line
+from feedsvc.storage.revision_filter import revision_conditions
 from feedsvc.storage.rows import (
     FULL_VERSION,
     VERSION_META,
@@ -163,7 +165,9 @@ class FeedReads(StoreBase):
                 ).scalar_one()
             )
 
-    def list_feed_revisions(self, feed: str, limit: int) -> list[RevisionView]:
+    def list_feed_revisions(
+        self, feed: str, limit: int, flt: RevisionFilter | None = None
+    ) -> list[RevisionView]:
         """The feed's newest versions across all its articles, newest first,
         each with the version before it. Suspect versions are left out, and
         a version's predecessor is the latest non-suspect one before it."""
@@ -172,7 +176,11 @@ class FeedReads(StoreBase):
             rows = conn.execute(
                 select(*FULL_VERSION)
                 .join(articles, articles.c.id == versions.c.article_id)
-                .where(and_(articles.c.feed == feed, versions.c.suspect.is_(False)))
+                .where(
+                    articles.c.feed == feed,
+                    versions.c.suspect.is_(False),
+                    *revision_conditions(flt),
+                )
                 .order_by(versions.c.seen_at.desc(), versions.c.id.desc())
                 .limit(limit)
             ).all()

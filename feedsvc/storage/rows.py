@@ -47,6 +47,7 @@ VERSION_META = [
     versions.c.suspect,
     versions.c.author,
     versions.c.raw_id,
+    versions.c.stealth,
 ]
 
 
@@ -71,6 +72,7 @@ def version_row(v: Any) -> VersionRow:
         suspect=m["suspect"],
         author=m["author"],
         raw_id=m["raw_id"],
+        stealth=bool(m["stealth"]),
         text=m.get("text") or "",
         html=m.get("html") or "",
     )
@@ -114,6 +116,7 @@ def load_for_update(conn: Connection, ids: Sequence[str]) -> dict[str, ArticleFo
             versions.c.text,
             versions.c.sha256,
             versions.c.seen_at,
+            versions.c.page_date,
             articles.c.key,
             articles.c.url,
             articles.c.developing,
@@ -146,7 +149,9 @@ def load_for_update(conn: Connection, ids: Sequence[str]) -> dict[str, ArticleFo
         v.article_id: ArticleForUpdate(
             id=v.article_id,
             key=v.key,
-            latest=LatestVersion(v.number, v.title, v.text, v.sha256, v.seen_at),
+            latest=LatestVersion(
+                v.number, v.title, v.text, v.sha256, v.seen_at, page_date=v.page_date
+            ),
             known_hashes=hashes.get(v.article_id, {}),
             url=v.url,
             developing=v.developing,

@@ -9,6 +9,7 @@ assembled from one module per concern:
 - evidence.py: bulk reads for the WARC export and the statistics
 - hub.py: WebSub ping state
 - outbox.py: notification messages, claimed under leases
+- search.py: the full-text index of every version, and search over it
 - rows.py: row mappers; conflicts.py: LeaseLost and WriteConflict
 
 Callers that need only a part take it by its Protocol (protocols.py): the
@@ -25,6 +26,7 @@ from feedsvc.storage.lookups import LookupStore
 from feedsvc.storage.outbox import OutboxStore
 from feedsvc.storage.queue import QueueStore
 from feedsvc.storage.reads import FeedReads
+from feedsvc.storage.search import SearchStore
 from feedsvc.storage.writes import WriteStore
 
 
@@ -37,5 +39,6 @@ class Store(
     ArticleReads,
     EvidenceReads,
     HubStore,
+    SearchStore,
 ):
     """The whole database: a worker, the CLI and tests use all of it."""

@@ -1,4 +1,6 @@
-"""The schema, in SQLAlchemy Core. Alembic migrations create exactly this."""
+"""The schema, in SQLAlchemy Core. Alembic migrations create exactly this,
+and the full-text index of storage/search.py (search_fts), which differs by
+backend and is kept out of this metadata."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -151,6 +154,10 @@ versions = Table(
     Column("suspect", Boolean, nullable=False, default=False),  # kept out of feeds
     Column("author", Text),
     Column("raw_id", Integer, ForeignKey("raws.id")),
+    # A stealth edit: substance changed, no notice, the page's date unmoved
+    # (feedsvc.changes). page_date: the page's own modified date, if it has one.
+    Column("stealth", Boolean, nullable=False, default=False, server_default=false()),
+    Column("page_date", UTCDateTime()),
     UniqueConstraint("article_id", "number", name="uq_versions_article_number"),
 )
 Index("ix_versions_seen", versions.c.seen_at)

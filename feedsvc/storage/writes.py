@@ -40,6 +40,7 @@ from feedsvc.storage.evidence import headers_json
 from feedsvc.storage.rows import (
     article_id,
 )
+from feedsvc.storage.search import index_version
 from feedsvc.storage.tables import articles, events, feed_state, raws, sources, versions
 
 
@@ -242,7 +243,7 @@ class WriteStore(StoreBase):
             if raw_id is None:
                 raw_id = self._add_raw(conn, v.evidence)
                 raw_ids[id(v.evidence)] = raw_id
-        conn.execute(
+        result = conn.execute(
             insert(versions).values(
                 article_id=aid,
                 number=number,
@@ -260,8 +261,12 @@ class WriteStore(StoreBase):
                 suspect=v.suspect,
                 author=v.author,
                 raw_id=raw_id,
+                stealth=v.stealth,
+                page_date=v.page_date,
             )
         )
+        assert result.inserted_primary_key is not None
+        index_version(conn, result.inserted_primary_key[0], v.title, v.text, dialect=self.dialect)
         # A suspect version (the extraction guard's doubt) is numbered and
         # kept, but it does not move the article in its feed or change its
         # developing state: readers see it only once a normal one follows.

@@ -55,7 +55,7 @@ def create_app(settings: Settings, store: ReadStore | None = None) -> Flask:
     # Every value a page prints loses the characters XML forbids (text.xml_safe).
     app.jinja_env.finalize = xml_safe
     app.extensions["feedsvc"] = WebState(settings, store or Store(settings.service.database))
-    from feedsvc.web import api, feeds, health, metrics, pages, stats
+    from feedsvc.web import api, feeds, health, metrics, pages, search, stats
 
     app.register_blueprint(feeds.bp)
     app.register_blueprint(pages.bp)
@@ -63,6 +63,7 @@ def create_app(settings: Settings, store: ReadStore | None = None) -> Flask:
     metrics.init_app(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(stats.bp)
+    app.register_blueprint(search.bp)
 
     @app.errorhandler(NotFound)
     def _not_found(exc: NotFound) -> Any:

@@ -15,10 +15,12 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, abort, request
 
 from feedsvc import history
+from feedsvc.changes import Changes, find_changes
 from feedsvc.config import FeedSettings
 from feedsvc.diff import diff_texts
 from feedsvc.errors import NotFound
 from feedsvc.export import export_lines, iso, parse_since
+from feedsvc.filters import parse_filter
 from feedsvc.jsonviews import article_json, version_json
 from feedsvc.models import ArticleRow, ArticleSummary, VersionRow
 from feedsvc.warc import CONTENT_TYPE as WARC_CONTENT_TYPE
@@ -209,12 +211,39 @@ def diff(aid: str) -> Response:
             "from": _version_json(old),
             "to": _version_json(new),
             "diff": d.to_dict(),
+            "changes": find_changes(old.title, old.text, new.title, new.text, d).to_dict(),
             "links": {
                 "html": st.links.diff(aid, from_n, to_n),
                 "unified": st.links.diff(aid, from_n, to_n, ".diff"),
             },
         },
         max(old.seen_at, new.seen_at),
+    )
+
+
+@bp.get("/feeds/<name>/revisions")
+def revisions(name: str) -> Response:
+    """The revisions feed as JSON, with the same filters (feedsvc.filters)."""
+    st = state()
+    _feed(name)
+    try:
+        flt = parse_filter(request.args)
+    except ValueError as exc:
+        abort(400, description=str(exc))
+    limit = _int_arg("limit", DEFAULT_LIMIT, high=MAX_LIMIT)
+    views = st.store.list_feed_revisions(name, limit, flt)
+    out = []
+    for view in views:
+        v, p = view.version, view.previous
+        item = {"article_id": v.article_id, **_version_json(v)}
+        item["previous"] = p.number if p is not None else None
+        changes = find_changes(p.title, p.text, v.title, v.text) if p is not None else Changes()
+        item["changes"] = changes.to_dict()
+        out.append(item)
+    changed_at = st.store.get_feed_serial(name)[1]
+    atom = st.links.revisions(name, flt.query)
+    return _send_json(
+        {"feed": name, "filter": flt.query, "atom": atom, "revisions": out}, changed_at
     )
 
 

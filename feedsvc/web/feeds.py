@@ -14,6 +14,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, request
 
 from feedsvc.config import FeedSettings
+from feedsvc.filters import RevisionFilter, parse_filter
 from feedsvc.render import (
     Page,
     article_atom,
@@ -136,13 +137,27 @@ def revisions(name: str) -> Response:
     feed = _feed(st, name)
     per_page = st.settings.service.entries_per_page
 
+    flt = RevisionFilter()
+    if request.environ.get("QUERY_STRING"):
+        try:
+            flt = parse_filter(request.args)
+        except ValueError as exc:
+            abort(400, description=str(exc))
+
     def render(changed_at: Any) -> bytes:
-        views = st.store.list_feed_revisions(name, per_page)
+        views = st.store.list_feed_revisions(name, per_page, flt)
         return revisions_atom(
-            name, feed.title, views, st.links, updated=changed_at, hub=st.settings.service.hub
+            name,
+            feed.title,
+            views,
+            st.links,
+            updated=changed_at,
+            hub=st.settings.service.hub,
+            flt=flt,
         )
 
-    return _serve(st, ("revisions", name), name, ATOM, render, st.links.revisions(name))
+    self_url = st.links.revisions(name, flt.query)
+    return _serve(st, ("revisions", name, flt.query), name, ATOM, render, self_url)
 
 
 @bp.get("/articles/<aid>.atom")

@@ -16,6 +16,7 @@ MAX_LIMIT = 500  # articles per page
 MAX_INT = 2**31 - 1  # the database's integer columns
 
 CHANGE_CLASSES = ["initial", "append", "edit", "headline", "correction", "deletion", "revert"]
+_CLASS = "(" + "|".join(CHANGE_CLASSES) + ")"
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -97,11 +98,13 @@ SCHEMAS: dict[str, Any] = {
             "revert_of": {"type": ["integer", "null"], "minimum": 1},
             "developing": BOOL,
             "suspect": BOOL,
+            "stealth": BOOL,
             "author": NULL_STR,
             "links": _obj({"self": URL, "html": URL, "text": URL}),
         },
         "A version's metadata. `sha256` is of the normalised title and text, so "
-        "equal hashes mean the same revision; `suspect` versions are kept out of feeds.",
+        "equal hashes mean the same revision; `suspect` versions are kept out of feeds; "
+        "`stealth`: the substance changed with no correction or update notice.",
     ),
     "Event": _obj({"at": TIME, "kind": STR, "detail": NULL_STR}),
 }
@@ -164,6 +167,7 @@ SCHEMAS["Diff"] = _obj(
         "from": _ref("VersionMeta"),
         "to": _ref("VersionMeta"),
         "diff": _ref("TextDiff"),
+        "changes": _ref("Changes"),
         "links": _obj({"html": URL, "unified": URL}),
     },
     "The word-level changes between two versions, as operations.",
@@ -182,8 +186,84 @@ SCHEMAS["ExportLine"] = _obj(
         "words_added": INT,
         "words_removed": INT,
         "suspect": BOOL,
+        "stealth": BOOL,
     },
     "One line of /api/export and `feedsvc export`.",
+)
+SCHEMAS["Changes"] = _obj(
+    {
+        "numbers": {
+            "type": "array",
+            "items": _obj({"old": STR, "new": STR, "context": STR}),
+            "description": "Numbers whose value changed in place, with words around them.",
+        },
+        "quotes": {
+            "type": "array",
+            "items": _obj(
+                {
+                    "kind": {"type": "string", "enum": ["added", "removed", "altered"]},
+                    "old": NULL_STR,
+                    "new": NULL_STR,
+                }
+            ),
+        },
+        "names_added": {"type": "array", "items": STR},
+        "names_removed": {"type": "array", "items": STR},
+    },
+    "What a revision did to numbers, quotes and names.",
+)
+SCHEMAS["Revision"] = {
+    **SCHEMAS["VersionMeta"],
+    "required": ["article_id", *SCHEMAS["VersionMeta"]["required"], "previous", "changes"],
+    "properties": {
+        "article_id": ARTICLE_ID,
+        **SCHEMAS["VersionMeta"]["properties"],
+        "previous": {"type": ["integer", "null"], "minimum": 1},
+        "changes": _ref("Changes"),
+    },
+    "description": "One revision of a revisions feed: the version, the one before it, "
+    "and its number, quote and name changes.",
+}
+SCHEMAS["RevisionList"] = _obj(
+    {
+        "feed": STR,
+        "filter": {"type": "string", "description": "The filter, canonical; empty for none."},
+        "atom": URL,
+        "revisions": {"type": "array", "items": _ref("Revision")},
+    },
+    "A feed's revisions, newest first, as its (filtered) revisions.atom lists them.",
+)
+SCHEMAS["SearchHit"] = _obj(
+    {
+        "article_id": ARTICLE_ID,
+        "feed": STR,
+        "title": STR,
+        "url": NULL_STR,
+        "updated_at": TIME,
+        "current": BOOL,
+        "latest_version": {"type": "integer", "minimum": 1},
+        "last_seen": {"type": "integer", "minimum": 1},
+        "removed_in": {"type": ["integer", "null"], "minimum": 1},
+        "snippet": STR,
+        "links": _obj(
+            {
+                "article": URL,
+                "version": URL,
+                "removed": {"type": ["string", "null"], "format": "uri"},
+            }
+        ),
+    },
+    "An article where the query matched: in its current text (`current`), or "
+    "last seen in version `last_seen` and removed by version `removed_in`.",
+)
+SCHEMAS["SearchPage"] = _obj(
+    {
+        "query": STR,
+        "hits": {"type": "array", "items": _ref("SearchHit")},
+        "next_cursor": NULL_STR,
+        "next": {"type": ["string", "null"], "format": "uri"},
+    },
+    "A page of search hits, most recently updated article first.",
 )
 
 SCHEMAS["NewVersionEvent"] = _obj(
@@ -324,6 +404,85 @@ def document(base_url: str) -> dict[str, Any]:
                     "responses": {
                         "200": _json("Diff", "The diff."),
                         "400": _json("Error", "A bad version range, or a non-number."),
+                        **NOT_FOUND,
+                    },
+                }
+            },
+            "/feeds/{name}/revisions": {
+                "get": {
+                    "operationId": "listRevisions",
+                    "summary": "A feed's revisions, newest first, filtered as revisions.atom is.",
+                    "parameters": [
+                        P_FEED,
+                        {
+                            "name": "class",
+                            "in": "query",
+                            "description": "Comma-separated revision classes to keep.",
+                            "schema": {
+                                "type": "string",
+                                "pattern": f"^{_CLASS}(,{_CLASS})*$",
+                                "example": "headline,correction",
+                            },
+                        },
+                        {
+                            "name": "stealth",
+                            "in": "query",
+                            "description": "1: only stealth edits; 0: none of them.",
+                            "schema": {"type": "string", "enum": ["0", "1", "true", "false"]},
+                        },
+                        {
+                            "name": "min_words",
+                            "in": "query",
+                            "description": "Only revisions changing at least this many words.",
+                            "schema": {"type": "integer", "minimum": 0, "maximum": 100000},
+                        },
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "schema": {
+                                "type": "integer",
+                                "minimum": 1,
+                                "maximum": MAX_LIMIT,
+                                "default": 50,
+                            },
+                        },
+                    ],
+                    "responses": {"200": _json("RevisionList", "The revisions."), **ERRORS},
+                }
+            },
+            "/search": {
+                "get": {
+                    "operationId": "search",
+                    "summary": "Articles whose text, current or removed, matches a query.",
+                    "parameters": [
+                        {
+                            "name": "q",
+                            "in": "query",
+                            "required": True,
+                            "description": 'Words (all must match), "phrases" and prefix* words.',
+                            "schema": {"type": "string", "maxLength": 500},
+                        },
+                        {"name": "feed", "in": "query", "schema": STR},
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "schema": {
+                                "type": "integer",
+                                "minimum": 1,
+                                "maximum": MAX_LIMIT,
+                                "default": 20,
+                            },
+                        },
+                        {
+                            "name": "cursor",
+                            "in": "query",
+                            "description": "`next_cursor` of the previous page.",
+                            "schema": STR,
+                        },
+                    ],
+                    "responses": {
+                        "200": _json("SearchPage", "A page of hits."),
+                        "400": _json("Error", "A query that cannot be searched for, and why."),
                         **NOT_FOUND,
                     },
                 }
