@@ -211,7 +211,7 @@ def number_of(word: str) -> str | None:
 
 def _value(number: str) -> str:
     """What a number says, without the way it is written: 1,200 == 1200."""
-    return re.sub(r"[,\u202f\u00a0'\u2212+]", "", number).replace("\u2212", "-")
+    return re.sub(r"[,\u202f\u00a0'+]", "", number.replace("\u2212", "-"))
 
 
 def number_changes(d: TextDiff) -> tuple[NumberChange, ...]:
@@ -287,14 +287,13 @@ def quote_changes(old_text: str, new_text: str) -> tuple[QuoteChange, ...]:
 
 
 def _likeness(a: str, b: str) -> float:
+    """Shared words over all words (1.0 when one quote holds the other)."""
     wa, wb = set(_words(a)), set(_words(b))
     if not wa or not wb:
         return 0.0
-    return (
-        len(wa & wb) / min(len(wa), len(wb))
-        if (wa <= wb or wb <= wa)
-        else len(wa & wb) / len(wa | wb)
-    )
+    if wa <= wb or wb <= wa:
+        return 1.0
+    return len(wa & wb) / len(wa | wb)
 
 
 def _words(text: str) -> list[str]:

@@ -221,3 +221,54 @@ def test_cli_search(site: Site) -> None:
     result = CliRunner().invoke(main, ["search", "*", *config])
     assert result.exit_code == 2
     assert "nothing to search for" in result.output and "Traceback" not in result.output
+
+
+# -- the migration indexes what was stored before it -----------------------------
+
+
+def test_migration_indexes_and_marks_versions_stored_before_it(db_url: str) -> None:
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+    from sqlalchemy import text
+
+    from feedsvc.storage import Store
+    from feedsvc.storage.engine import MIGRATIONS, create_db_engine
+
+    engine = create_db_engine(db_url)
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0003")
+        conn.execute(
+            text(
+                "INSERT INTO sources (id, feed, locator, url, active, gone, next_poll_at, failures)"
+                " VALUES (1, 'city', 'stories', 'stories', true, false, '2026-03-01 09:00', 0)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO articles (id, feed, source_id, key, first_seen_at, updated_at,"
+                " last_seen_at, latest_version, developing, status, unchanged_checks,"
+                " check_failures) VALUES ('00000000000000aa', 'city', 1, 'k', '2026-03-01 09:00',"
+                " '2026-03-01 10:00', '2026-03-01 10:00', 2, false, 'active', 0, 0)"
+            )
+        )
+        for number, body in ((1, f"{LEAD}\n\n{MAYOR}"), (2, LEAD.replace("Tuesday", "Monday"))):
+            conn.execute(
+                text(
+                    "INSERT INTO versions (article_id, number, seen_at, title, text, html, sha256,"
+                    " words, words_added, words_removed, change_class, developing, suspect)"
+                    " VALUES ('00000000000000aa', :n, '2026-03-01 09:00', 'Bridge', :body, '',"
+                    " :sha, 20, 2, 15, :cls, false, false)"
+                ),
+                {"n": number, "body": body, "sha": f"{number:064x}", "cls": "edit"},
+            )
+    engine.dispose()
+    store = Store(db_url)  # migrates to the head
+    try:
+        (hit,) = store.search('"passed its last inspection"')
+        assert (hit.last_seen, hit.removed_in) == (1, 2)
+        assert [v.stealth for v in store.get_versions("00000000000000aa")] == [False, True]
+    finally:
+        store.close()
