@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Integer, and_, func, or_, select, text, tuple_
+from sqlalchemy import Connection, Engine, Integer, and_, func, or_, select, text
 from sqlalchemy.exc import DBAPIError
 
 from feedsvc.errors import FeedsvcError
@@ -185,15 +185,19 @@ def run_search(
     query = parse_query(q)
     ids_sql, binds = _matching_versions(query, engine.dialect.name)
     matched = text(ids_sql).bindparams(**binds).columns(id=Integer).subquery("m")
-    stmt = (
-        select(articles.c.id, func.max(versions.c.number))
-        .select_from(
-            matched.join(versions, versions.c.id == matched.c.id).join(
-                articles, articles.c.id == versions.c.article_id
-            )
-        )
+    # Group the matching versions by article first, then look up only one
+    # article row per group for the order: a common word matches most
+    # versions, and that join is the cost.
+    groups = (
+        select(versions.c.article_id, func.max(versions.c.number).label("last_seen"))
+        .select_from(matched.join(versions, versions.c.id == matched.c.id))
         .where(versions.c.suspect.is_(False))
-        .group_by(articles.c.id, articles.c.updated_at)
+        .group_by(versions.c.article_id)
+        .subquery("g")
+    )
+    stmt = (
+        select(articles.c.id, groups.c.last_seen)
+        .select_from(groups.join(articles, articles.c.id == groups.c.article_id))
         .order_by(articles.c.updated_at.desc(), articles.c.id.desc())
         .limit(limit)
     )
@@ -237,9 +241,11 @@ def _hits(conn: Connection, found: list[tuple[str, int]], query: Query) -> list[
     texts = {
         (r.article_id, int(r.number)): r
         for r in conn.execute(
-            select(
-                versions.c.article_id, versions.c.number, versions.c.title, versions.c.text
-            ).where(tuple_(versions.c.article_id, versions.c.number).in_(sorted(wanted)))
+            select(versions.c.article_id, versions.c.number, versions.c.title, versions.c.text)
+            # OR of pairs, not a row-value IN: SQLite answers that by scanning.
+            .where(
+                or_(*(and_(versions.c.article_id == a, versions.c.number == n) for a, n in wanted))
+            )
         )
     }
     out = []
