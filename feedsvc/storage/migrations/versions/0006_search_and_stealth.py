@@ -1,8 +1,8 @@
 """Search over every version (SQLite FTS5 / PostgreSQL tsvector + GIN) and
 stealth edits (versions.stealth, versions.page_date)
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from alembic import op
 
 from feedsvc.storage.search import PG_INDEXED_CHARS
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
@@ -93,6 +93,7 @@ def _backfill_stealth(bind: Any) -> None:
 
 def downgrade() -> None:
     op.execute("DROP TABLE search_fts")
-    with op.batch_alter_table("versions") as batch:
-        batch.drop_column("page_date")
-        batch.drop_column("stealth")
+    # Plain DROP COLUMN (SQLite 3.35+), as 0005 does: a batch copy of
+    # versions would trip the foreign keys that point at it.
+    op.drop_column("versions", "page_date")
+    op.drop_column("versions", "stealth")
