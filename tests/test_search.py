@@ -239,7 +239,7 @@ def test_migration_indexes_and_marks_versions_stored_before_it(db_url: str) -> N
     cfg.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0005")
+        command.upgrade(cfg, "0006")
         conn.execute(
             text(
                 "INSERT INTO sources (id, feed, locator, url, active, gone, next_poll_at, failures)"

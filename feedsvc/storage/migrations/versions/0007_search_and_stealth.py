@@ -1,8 +1,8 @@
 """Search over every version (SQLite FTS5 / PostgreSQL tsvector + GIN) and
 stealth edits (versions.stealth, versions.page_date)
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from alembic import op
 
 from feedsvc.storage.search import PG_INDEXED_CHARS
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
