@@ -9,7 +9,7 @@ distributed vocabulary of 20,000 made-up words (so common words are common
 and rare ones rare), each revised four times (a sentence reworded, a
 paragraph appended, a paragraph removed, a number changed): five versions
 an article. Rows go straight into the tables; the index is then built the
-way migration 0005 builds it. Queries (200 of each kind, after warm-up):
+way migration 0007 builds it. Queries (200 of each kind, after warm-up):
 a common word, a rare word, a two-word phrase from a removed paragraph, a
 prefix, three words, and a word that is nowhere. Latency is Store.search()
 with limit=20, p50 and p99 in milliseconds.
@@ -126,7 +126,7 @@ def fill(store: Store, source_id: int, corpus: Corpus, n_articles: int) -> list[
                     )  # fmt: skip
             conn.execute(insert(articles), rows)
             conn.execute(insert(versions), vrows)
-        # Index the way migration 0005 does for versions stored before it.
+        # Index the way migration 0007 does for versions stored before it.
         if store.dialect == "sqlite":
             conn.execute(text("INSERT INTO search_fts(search_fts) VALUES ('rebuild')"))
         else:

@@ -4,7 +4,7 @@ SQLite: an FTS5 table (`search_fts`) over versions' title and text
 (external content: the text stays in `versions`, the index holds tokens).
 PostgreSQL: `search_fts(version_id, document tsvector)` with a GIN index.
 Either way a version is indexed by index_version() in the transaction that
-stores it, and migration 0005 indexes the versions stored before it.
+stores it, and migration 0007 indexes the versions stored before it.
 
 Queries are parsed here, never handed to an engine as written: words,
 "quoted phrases" and prefix* words, all of which must match (AND), with an

@@ -93,6 +93,7 @@ def _backfill_stealth(bind: Any) -> None:
 
 def downgrade() -> None:
     op.execute("DROP TABLE search_fts")
-    with op.batch_alter_table("versions") as batch:
-        batch.drop_column("page_date")
-        batch.drop_column("stealth")
+    # Plain DROP COLUMN (SQLite 3.35+), as 0005 does: a batch copy of
+    # versions would trip the foreign keys that point at it.
+    op.drop_column("versions", "page_date")
+    op.drop_column("versions", "stealth")
