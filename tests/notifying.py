@@ -28,7 +28,7 @@ from feedsvc.storage.outbox import OutboxRow
 from feedsvc.update import Updater
 from feedsvc.web import create_app
 from feedsvc.web.openapi import document
-from tests.conftest import FakeClock, _toml
+from tests.harness import FakeClock, toml_value
 
 SECRET = "whsec_" + base64.b64encode(b"feedsvc-test-secret-32-bytes-ok!").decode()
 
@@ -120,12 +120,12 @@ def toml_config(
     lines = []
     for name, values in sections.items():
         lines.append(f"[{name}]")
-        lines.extend(f"{k} = {_toml(v)}" for k, v in values.items())
+        lines.extend(f"{k} = {toml_value(v)}" for k, v in values.items())
         lines.append("")
-    lines += ["[[feeds]]", 'name = "news"', f"sources = [{_toml(str(folder))}]", ""]
+    lines += ["[[feeds]]", 'name = "news"', f"sources = [{toml_value(str(folder))}]", ""]
     for target in targets:
         lines.append("[[notify]]")
-        lines.extend(f"{k} = {_toml(v)}" for k, v in target.items())
+        lines.extend(f"{k} = {toml_value(v)}" for k, v in target.items())
         lines.append("")
     return "\n".join(lines)
 

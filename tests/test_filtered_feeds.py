@@ -9,9 +9,10 @@ from typing import Any
 
 import lxml.etree as etree
 import pytest
-from tests.serving import rfc4287
 
-from tests.stories import Site, make_site
+from tests.harness import rfc4287
+from tests.newsroom import Newsroom
+from tests.stories import make_site
 
 A = "{http://www.w3.org/2005/Atom}"
 LEAD = "Police said 12 people were killed when the Old Mill Bridge gave way on Monday."
@@ -20,7 +21,7 @@ MARKER = "More details to follow."
 
 
 @pytest.fixture
-def site(tmp_path: Path, make_settings: Any, store_for: Any, clock: Any) -> Site:
+def site(tmp_path: Path, make_settings: Any, store_for: Any, clock: Any) -> Newsroom:
     """Five versions: initial, append, stealth edit (12 -> 15), correction,
     silent headline change (stealth)."""
     s = make_site(tmp_path, make_settings, store_for, clock, versions=0)
@@ -41,7 +42,7 @@ def site(tmp_path: Path, make_settings: Any, store_for: Any, clock: Any) -> Site
     return s
 
 
-def entries(site: Site, path: str) -> list[etree._Element]:
+def entries(site: Newsroom, path: str) -> list[etree._Element]:
     response = site.client.get(path)
     assert response.status_code == 200, response.get_data(as_text=True)
     doc = etree.fromstring(response.data)
@@ -57,19 +58,19 @@ def terms(entry: etree._Element) -> set[str]:
     return {c.get("term") for c in entry.findall(f"{A}category")}
 
 
-def test_stealth_filter_keeps_only_stealth_edits(site: Site) -> None:
+def test_stealth_filter_keeps_only_stealth_edits(site: Newsroom) -> None:
     found = entries(site, "/feeds/city/revisions.atom?stealth=1")
     assert [numbers_of(e) for e in found] == [5, 3]
     assert all("stealth" in terms(e) for e in found)
 
 
-def test_class_filter(site: Site) -> None:
+def test_class_filter(site: Newsroom) -> None:
     found = entries(site, "/feeds/city/revisions.atom?class=headline,correction")
     assert [numbers_of(e) for e in found] == [5, 4]
     assert [terms(e) & {"headline", "correction"} for e in found] == [{"headline"}, {"correction"}]
 
 
-def test_filters_combine(site: Site) -> None:
+def test_filters_combine(site: Newsroom) -> None:
     found = entries(site, "/feeds/city/revisions.atom?class=edit,headline&stealth=1")
     assert [numbers_of(e) for e in found] == [5, 3]
     # Words are counted in the text: the headline change (5) changed none.
@@ -78,13 +79,13 @@ def test_filters_combine(site: Site) -> None:
     assert entries(site, "/feeds/city/revisions.atom?stealth=0&min_words=1000") == []
 
 
-def test_entries_keep_the_ids_of_the_unfiltered_feed(site: Site) -> None:
+def test_entries_keep_the_ids_of_the_unfiltered_feed(site: Newsroom) -> None:
     every = {e.findtext(f"{A}id") for e in entries(site, "/feeds/city/revisions.atom")}
     stealth = {e.findtext(f"{A}id") for e in entries(site, "/feeds/city/revisions.atom?stealth=1")}
     assert stealth < every
 
 
-def test_filtered_feed_has_its_own_canonical_self_link_and_id(site: Site) -> None:
+def test_filtered_feed_has_its_own_canonical_self_link_and_id(site: Newsroom) -> None:
     doc = etree.fromstring(
         site.client.get("/feeds/city/revisions.atom?stealth=true&class=headline,edit").data
     )
@@ -100,7 +101,7 @@ def test_filtered_feed_has_its_own_canonical_self_link_and_id(site: Site) -> Non
     assert plain.findtext(f"{A}id") == "tag:feedsvc,2026:feed:city:revisions"
 
 
-def test_filtered_feed_answers_304_to_its_etag(site: Site) -> None:
+def test_filtered_feed_answers_304_to_its_etag(site: Newsroom) -> None:
     path = "/feeds/city/revisions.atom?stealth=1"
     first = site.client.get(path)
     etag = first.headers["ETag"]
@@ -113,25 +114,25 @@ def test_filtered_feed_answers_304_to_its_etag(site: Site) -> None:
     "query",
     ["class=rewrite", "class=", "stealth=yes", "min_words=-1", "min_words=ten", "min_words=1e9"],
 )
-def test_bad_filter_values_are_400(site: Site, query: str) -> None:
+def test_bad_filter_values_are_400(site: Newsroom, query: str) -> None:
     response = site.client.get(f"/feeds/city/revisions.atom?{query}")
     assert response.status_code == 400
     assert query.split("=")[0] in response.get_data(as_text=True)
 
 
-def test_revision_entry_names_the_number_change(site: Site) -> None:
+def test_revision_entry_names_the_number_change(site: Newsroom) -> None:
     (entry,) = [e for e in entries(site, "/feeds/city/revisions.atom") if numbers_of(e) == 3]
     content = entry.findtext(f"{A}content")
     assert "Numbers: 12 -&gt; 15 (people were killed)" in content
     assert "Stealth edit" in content
 
 
-def test_article_entry_carries_the_stealth_category(site: Site) -> None:
+def test_article_entry_carries_the_stealth_category(site: Newsroom) -> None:
     (entry,) = entries(site, "/feeds/city.atom")
     assert {"updated", "stealth"} <= terms(entry)
 
 
-def test_api_revisions_take_the_same_filters(site: Site) -> None:
+def test_api_revisions_take_the_same_filters(site: Newsroom) -> None:
     body = site.client.get("/api/feeds/city/revisions?stealth=1").get_json()
     assert [r["number"] for r in body["revisions"]] == [5, 3]
     third = body["revisions"][1]
@@ -142,7 +143,7 @@ def test_api_revisions_take_the_same_filters(site: Site) -> None:
     assert site.client.get("/api/feeds/city/revisions?class=nope").status_code == 400
 
 
-def test_opml_lists_a_stealth_edits_feed_per_feed(site: Site) -> None:
+def test_opml_lists_a_stealth_edits_feed_per_feed(site: Newsroom) -> None:
     doc = etree.fromstring(site.client.get("/feeds.opml").data)
     urls = [o.get("xmlUrl") for o in doc.iter("outline") if o.get("xmlUrl")]
     assert "http://feeds.test/feeds/city/revisions.atom?stealth=1" in urls

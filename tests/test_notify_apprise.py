@@ -19,7 +19,7 @@ from aiosmtpd.controller import Controller
 from feedsvc.config import NotifySettings
 from feedsvc.links import Links
 from feedsvc.notify.message import Renderer, context, sample_change
-from tests.conftest import FakeClock
+from tests.harness import FakeClock
 from tests.notifying import FERRIES, LEAD, MONTH, Desk, Receiver
 
 

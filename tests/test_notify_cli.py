@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from feedsvc.cli import main
 from feedsvc.config import load
-from tests.conftest import REPO, FakeClock, cli_env
+from tests.harness import REPO, FakeClock, cli_env
 from tests.notifying import FERRIES, LEAD, MONTH, SECRET, Desk, Receiver, toml_config
 
 

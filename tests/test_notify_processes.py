@@ -16,7 +16,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.conftest import PG_ENV, PG_SKIP, _pg_schema_url, cli_env
+from tests.harness import PG_ENV, PG_SKIP, cli_env, pg_schema_url
 from tests.notifying import FERRIES, LEAD, SECRET, Received, Receiver, toml_config
 
 
@@ -116,7 +116,7 @@ def pg_url() -> Iterator[str]:
     base = os.environ.get(PG_ENV)
     if not base:
         pytest.skip(PG_SKIP)
-    schema, url = _pg_schema_url(base)
+    schema, url = pg_schema_url(base)
     with psycopg.connect(base, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
     try:

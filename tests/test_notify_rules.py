@@ -11,7 +11,7 @@ import pytest
 
 from feedsvc.config import NotifySettings
 from feedsvc.notify.rules import VersionFacts, wants
-from tests.conftest import FakeClock
+from tests.harness import FakeClock
 from tests.notifying import FERRIES, LEAD, MONTH, SECRET, Desk
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from tests.conftest import FakeClock
+from tests.harness import FakeClock
 from tests.notifying import FERRIES, LEAD, MONTH, SECRET, Desk, Receiver, event_validator
 
 

@@ -20,7 +20,7 @@ from feedsvc import config
 from feedsvc.storage import Store
 from feedsvc.update import Updater
 from feedsvc.web import create_app
-from tests.conftest import cli_env, write_config
+from tests.harness import cli_env, write_config
 from tests.newsroom import BRIDGE, Newsroom
 
 

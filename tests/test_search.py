@@ -12,7 +12,8 @@ from click.testing import CliRunner
 
 from feedsvc.cli import main
 from feedsvc.storage.search import SearchQueryError, parse_query
-from tests.stories import Site, make_site, page, text_of
+from tests.newsroom import Newsroom
+from tests.stories import make_site, page, text_of
 
 LEAD = "Engineers closed the Harbour Bridge on Tuesday after cracks were found in a steel beam."
 FERRIES = "Ferries will run every ten minutes in both directions until further notice."
@@ -21,7 +22,7 @@ QUEUES = "Commuters queued for up to forty minutes at the ferry terminal on Thur
 
 
 @pytest.fixture
-def site(tmp_path: Path, make_settings: Any, store_for: Any, clock: Any) -> Site:
+def site(tmp_path: Path, make_settings: Any, store_for: Any, clock: Any) -> Newsroom:
     """bridge.txt: the mayor's sentence is in versions 1 and 2 and removed
     in version 3; the commuters' sentence arrives in version 2 and stays."""
     s = make_site(tmp_path, make_settings, store_for, clock, versions=0)
@@ -32,7 +33,7 @@ def site(tmp_path: Path, make_settings: Any, store_for: Any, clock: Any) -> Site
     return s
 
 
-def test_removed_sentence_is_found_removed_in_3_and_last_seen_in_2(site: Site) -> None:
+def test_removed_sentence_is_found_removed_in_3_and_last_seen_in_2(site: Newsroom) -> None:
     (hit,) = site.store.search('"passed its last inspection"')
     assert hit.article_id == site.article().id
     assert not hit.current
@@ -40,40 +41,40 @@ def test_removed_sentence_is_found_removed_in_3_and_last_seen_in_2(site: Site) -
     assert "passed its last inspection" in hit.snippet
 
 
-def test_current_text_is_reported_current_in_the_latest_version(site: Site) -> None:
+def test_current_text_is_reported_current_in_the_latest_version(site: Newsroom) -> None:
     (hit,) = site.store.search('"ferry terminal"')
     assert hit.current
     assert (hit.last_seen, hit.removed_in) == (3, None)
 
 
-def test_phrase_must_match_in_order(site: Site) -> None:
+def test_phrase_must_match_in_order(site: Newsroom) -> None:
     assert site.store.search('"inspection last its passed"') == []
     assert len(site.store.search("inspection last its passed")) == 1  # words, any order
 
 
-def test_prefix_query(site: Site) -> None:
+def test_prefix_query(site: Newsroom) -> None:
     (hit,) = site.store.search("inspect*")
     assert hit.last_seen == 2
     assert [h.title for h in site.store.search("reopen*")] == ["Tunnel reopens"]
     assert site.store.search("reopen") == []
 
 
-def test_all_terms_must_match(site: Site) -> None:
+def test_all_terms_must_match(site: Newsroom) -> None:
     assert [h.title for h in site.store.search("tunnel friday")] == ["Tunnel reopens"]
     assert site.store.search("tunnel mayor") == []
 
 
-def test_case_is_ignored_and_the_headline_is_searched(site: Site) -> None:
+def test_case_is_ignored_and_the_headline_is_searched(site: Newsroom) -> None:
     assert [h.title for h in site.store.search("HARBOUR")] == ["Harbour bridge closed"]
     assert [h.title for h in site.store.search('"tunnel reopens"')] == ["Tunnel reopens"]
 
 
-def test_feed_filter(site: Site) -> None:
+def test_feed_filter(site: Newsroom) -> None:
     assert len(site.store.search("bridge", feed="city")) == 1
     assert site.store.search("bridge", feed="elsewhere") == []
 
 
-def test_pages_follow_the_keyset_cursor(site: Site) -> None:
+def test_pages_follow_the_keyset_cursor(site: Newsroom) -> None:
     first = site.store.search("the", limit=1)
     assert [h.title for h in first] == ["Tunnel reopens"]  # most recently updated first
     after = (first[0].updated_at, first[0].article_id)
@@ -98,7 +99,7 @@ def test_pages_follow_the_keyset_cursor(site: Site) -> None:
         "bridge*" * 10,
     ],
 )
-def test_hostile_queries_search_or_refuse_but_never_fail(site: Site, q: str) -> None:
+def test_hostile_queries_search_or_refuse_but_never_fail(site: Newsroom, q: str) -> None:
     try:
         site.store.search(q)
     except SearchQueryError as exc:
@@ -128,7 +129,7 @@ def test_query_grammar() -> None:
 # -- /api/search, /search and `feedsvc search` ----------------------------------
 
 
-def test_api_search_reports_removed_text_with_its_links(site: Site) -> None:
+def test_api_search_reports_removed_text_with_its_links(site: Newsroom) -> None:
     response = site.client.get('/api/search?q="passed its last inspection"')
     assert response.status_code == 200
     (hit,) = response.get_json()["hits"]
@@ -142,7 +143,7 @@ def test_api_search_reports_removed_text_with_its_links(site: Site) -> None:
     )
 
 
-def test_api_search_pages_with_the_cursor(site: Site) -> None:
+def test_api_search_pages_with_the_cursor(site: Newsroom) -> None:
     first = site.client.get("/api/search?q=the&limit=1").get_json()
     assert [h["title"] for h in first["hits"]] == ["Tunnel reopens"]
     second = site.client.get(first["next"].removeprefix("http://feeds.test")).get_json()
@@ -150,7 +151,7 @@ def test_api_search_pages_with_the_cursor(site: Site) -> None:
     assert second["next"] is None
 
 
-def test_api_search_feed_filter_and_unknown_feed(site: Site) -> None:
+def test_api_search_feed_filter_and_unknown_feed(site: Newsroom) -> None:
     assert site.client.get("/api/search?q=bridge&feed=city").get_json()["hits"]
     response = site.client.get("/api/search?q=bridge&feed=nowhere")
     assert response.status_code == 400
@@ -173,7 +174,7 @@ def test_api_search_feed_filter_and_unknown_feed(site: Site) -> None:
         "bridge " * 1_500,
     ],
 )
-def test_hostile_queries_answer_200_or_400_never_500(site: Site, q: str) -> None:
+def test_hostile_queries_answer_200_or_400_never_500(site: Newsroom, q: str) -> None:
     for path in ("/api/search", "/search"):
         response = site.client.get(path, query_string={"q": q})
         assert response.status_code in (200, 400), (path, q, response.status_code)
@@ -181,11 +182,11 @@ def test_hostile_queries_answer_200_or_400_never_500(site: Site, q: str) -> None
             assert response.get_json()["error"].startswith("q: ")
 
 
-def test_a_bad_cursor_is_400(site: Site) -> None:
+def test_a_bad_cursor_is_400(site: Newsroom) -> None:
     assert site.client.get("/api/search?q=bridge&cursor=zzz").status_code == 400
 
 
-def test_search_page_shows_current_and_removed_hits(site: Site) -> None:
+def test_search_page_shows_current_and_removed_hits(site: Newsroom) -> None:
     doc = page(site, "/search?q=" + quote('"passed its last inspection"'))
     (hit,) = doc.cssselect("li.hit")
     assert "removed in version 3" in text_of(hit, ".badge")[0]
@@ -197,19 +198,19 @@ def test_search_page_shows_current_and_removed_hits(site: Site) -> None:
     assert text_of(doc, "li.hit .badge") == ["in the current text"]
 
 
-def test_search_page_without_a_query_is_the_form(site: Site) -> None:
+def test_search_page_without_a_query_is_the_form(site: Newsroom) -> None:
     doc = page(site, "/search")
     assert doc.cssselect("form.search input[name=q]")
     assert not doc.cssselect("li.hit")
 
 
-def test_search_page_says_what_is_wrong_with_a_query(site: Site) -> None:
+def test_search_page_says_what_is_wrong_with_a_query(site: Newsroom) -> None:
     response = site.client.get("/search", query_string={"q": "x" * 600})
     assert response.status_code == 400
     assert "too long" in response.get_data(as_text=True)
 
 
-def test_cli_search(site: Site) -> None:
+def test_cli_search(site: Newsroom) -> None:
     assert site.settings.path is not None
     config = ["--config", str(site.settings.path)]
     result = CliRunner().invoke(main, ["search", '"passed its last inspection"', *config])

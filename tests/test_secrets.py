@@ -17,7 +17,7 @@ from werkzeug import Response
 
 from feedsvc import redact
 from feedsvc.web import create_app
-from tests.conftest import cli_env
+from tests.harness import cli_env
 
 SECRETS = ("s3cret-pw", "k3y-value", "tok-value")
 

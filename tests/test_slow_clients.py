@@ -20,7 +20,7 @@ from sqlalchemy import insert
 from feedsvc import config
 from feedsvc.storage import Store
 from feedsvc.storage.tables import articles, versions
-from tests.conftest import cli_env
+from tests.harness import cli_env
 
 # Past waitress's 16 MB output buffer, so an export that is not read holds
 # its thread instead of finishing into the buffer.
