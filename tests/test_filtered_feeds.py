@@ -20,21 +20,29 @@ RESCUE = "Rescuers searched the river through the night with boats and divers."
 MARKER = "More details to follow."
 
 
+def publish(site: Newsroom, name: str, title: str, paragraphs: list[str]) -> None:
+    """One revision of a story in the newsroom's folder, polled ten minutes on."""
+    site.write(name.removesuffix(".txt"), title, *paragraphs)
+    site.poll(600)
+
+
 @pytest.fixture
 def site(tmp_path: Path, make_settings: Any, store_for: Any, clock: Any) -> Newsroom:
     """Five versions: initial, append, stealth edit (12 -> 15), correction,
     silent headline change (stealth)."""
     s = make_site(tmp_path, make_settings, store_for, clock, versions=0)
     t = "Bridge collapse"
-    s.publish("bridge.txt", t, [LEAD, MARKER])
-    s.publish("bridge.txt", t, [LEAD, RESCUE])
-    s.publish("bridge.txt", t, [LEAD.replace("12", "15"), RESCUE])
-    s.publish(
+    publish(s, "bridge.txt", t, [LEAD, MARKER])
+    publish(s, "bridge.txt", t, [LEAD, RESCUE])
+    publish(s, "bridge.txt", t, [LEAD.replace("12", "15"), RESCUE])
+    publish(
+        s,
         "bridge.txt",
         t,
         [LEAD.replace("12", "16"), RESCUE, "Correction: an earlier version said 15 people."],
     )
-    s.publish(
+    publish(
+        s,
         "bridge.txt",
         "Bridge collapse: council was warned",
         [LEAD.replace("12", "16"), RESCUE, "Correction: an earlier version said 15 people."],

@@ -65,7 +65,7 @@ KNOWN_PARAMS = {"before", "after", "cursor", "since", "limit", "from", "to", "fe
 def site(tmp_path: Path, make_settings: Any, store_for: Any, clock: Any) -> tuple[Flask, str]:
     room = Newsroom(tmp_path, make_settings, store_for, clock)
     article = room.publish("bridge", BRIDGE[:3])
-    return room.app(), article.id
+    return room.app, article.id
 
 
 def _values(argument: str, good: dict[str, list[str]]) -> list[str]:
@@ -161,4 +161,4 @@ def test_a_cursor_with_a_year_one_date_is_a_400(site: tuple[Flask, str]) -> None
     cursor = _b64("0001-01-01T00:00:00+05:00|abc")
     response = app.test_client().get(f"/api/feeds/city/articles?cursor={cursor}")
     assert response.status_code == 400
-    assert response.get_json() == {"error": "cursor: not a cursor this API gave out", "status": 400}
+    assert response.get_json() == {"error": "cursor: not a cursor this service gave out", "status": 400}

@@ -99,7 +99,7 @@ def test_a_backup_taken_while_versions_are_written_is_consistent_and_restores(
         n = 0
         while not stop.is_set():
             n += 1
-            room.write(f"story-{n}", f"Story {n}", [f"What happened on day {n} of the closure."])
+            room.write(f"story-{n}", f"Story {n}", f"What happened on day {n} of the closure.")
             clock.advance(60)
             updater.poll("writer", due_only=False)
             written[0] = n
@@ -108,7 +108,9 @@ def test_a_backup_taken_while_versions_are_written_is_consistent_and_restores(
     thread = threading.Thread(target=writer)
     thread.start()
     try:
+        deadline = time.monotonic() + 60
         while written[0] < 3:
+            assert thread.is_alive() and time.monotonic() < deadline, "the writer stopped"
             time.sleep(0.05)
         copy = tmp_path / "backup" / "feedsvc-copy.db"
         copy.parent.mkdir()
@@ -166,7 +168,7 @@ def test_backup_refuses_an_existing_file(
 def test_the_scheduler_prunes_too(
     tmp_path: Path, make_settings: Any, store_for: Any, clock: Any
 ) -> None:
-    from feedsvc.scheduler import Ticker
+    from feedsvc.scheduler import Scheduler
 
     room = Newsroom(tmp_path, make_settings, store_for, clock)
     room.publish("bridge", BRIDGE[:3])
@@ -175,10 +177,10 @@ def test_the_scheduler_prunes_too(
     cfg.write_text(cfg.read_text() + '\n[storage]\nkeep_raw = "1s"\n')
     settings = config.load(cfg)
     time.sleep(1.5)
-    ticker = Ticker(Updater(settings, room.store, clock=clock))
+    scheduler = Scheduler(Updater(settings, room.store, clock=clock), room.store)
     try:
-        assert ticker.scheduler.get_job("prune") is not None  # hourly, beside the tick
-        ticker.prune()
+        assert scheduler.jobs.get_jobs()  # the hourly prune, beside the polls
+        scheduler.prune()
     finally:
-        ticker.updater.close()
+        scheduler.updater.close()
     assert raw_count(tmp_path / "feedsvc.db") == 1

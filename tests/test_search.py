@@ -21,15 +21,21 @@ MAYOR = "The mayor said the bridge had passed its last inspection in March witho
 QUEUES = "Commuters queued for up to forty minutes at the ferry terminal on Thursday."
 
 
+def publish(site: Newsroom, name: str, title: str, paragraphs: list[str]) -> None:
+    """One revision of a story in the newsroom's folder, polled ten minutes on."""
+    site.write(name.removesuffix(".txt"), title, *paragraphs)
+    site.poll(600)
+
+
 @pytest.fixture
 def site(tmp_path: Path, make_settings: Any, store_for: Any, clock: Any) -> Newsroom:
     """bridge.txt: the mayor's sentence is in versions 1 and 2 and removed
     in version 3; the commuters' sentence arrives in version 2 and stays."""
     s = make_site(tmp_path, make_settings, store_for, clock, versions=0)
-    s.publish("bridge.txt", "Harbour bridge closed", [LEAD, MAYOR, FERRIES])
-    s.publish("bridge.txt", "Harbour bridge closed", [LEAD, MAYOR, FERRIES, QUEUES])
-    s.publish("bridge.txt", "Harbour bridge closed", [LEAD, FERRIES, QUEUES])
-    s.publish("tunnel.txt", "Tunnel reopens", ["The tunnel reopened on Friday after repairs."])
+    publish(s, "bridge.txt", "Harbour bridge closed", [LEAD, MAYOR, FERRIES])
+    publish(s, "bridge.txt", "Harbour bridge closed", [LEAD, MAYOR, FERRIES, QUEUES])
+    publish(s, "bridge.txt", "Harbour bridge closed", [LEAD, FERRIES, QUEUES])
+    publish(s, "tunnel.txt", "Tunnel reopens", ["The tunnel reopened on Friday after repairs."])
     return s
 
 

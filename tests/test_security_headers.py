@@ -38,9 +38,9 @@ def test_every_html_page_forbids_script_and_framing(
 ) -> None:
     room = Newsroom(tmp_path, make_settings, store_for, clock)
     aid = room.publish("bridge", BRIDGE[:2]).id
-    client = room.app().test_client()
+    client = room.app.test_client()
     html_pages = 0
-    for path in [*_every_page(room.app(), aid), "/no/such/page", f"/articles/{aid}/diff/2...1"]:
+    for path in [*_every_page(room.app, aid), "/no/such/page", f"/articles/{aid}/diff/2...1"]:
         response = client.get(path)
         assert response.headers["X-Content-Type-Options"] == "nosniff", path
         assert response.headers["Referrer-Policy"] == "no-referrer", path

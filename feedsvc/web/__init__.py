@@ -28,7 +28,6 @@ class WebState:
         the next request on. Every cached rendering may name a feed, so the
         cache starts afresh."""
         self.links = Links(settings.service.base_url)
-        self.feeds = {feed.name: feed for feed in settings.feeds}
         self.settings = settings
         self.cache = RenderCache()
 

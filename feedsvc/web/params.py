@@ -85,9 +85,9 @@ def cursor(name: str, raw: str) -> tuple[datetime, str]:
     try:
         at, aid = keyset.decode(raw)
     except ValueError:
-        bad(name, f"{_show(raw)} is not a cursor this service gave out")
+        bad(name, "not a cursor this service gave out")
     if not TIME_MIN <= at <= TIME_MAX:
-        bad(name, f"{_show(raw)} is not a cursor this service gave out")
+        bad(name, "not a cursor this service gave out")
     return at, aid
 
 

@@ -41,7 +41,7 @@ def _hits(limit: int) -> tuple[str, str | None, list[SearchHit], str | None]:
     st = state()
     q = request.args.get("q", "")
     feed = request.args.get("feed") or None
-    if feed is not None and feed not in st.feeds:
+    if feed is not None and feed not in st.settings.feeds_by_name:
         abort(400, description=f"feed: no feed named {feed[:64]!r}")
     raw_cursor = request.args.get("cursor")
     after = params.cursor("cursor", raw_cursor) if raw_cursor else None
@@ -56,10 +56,7 @@ def _hits(limit: int) -> tuple[str, str | None, list[SearchHit], str | None]:
 
 
 def _limit() -> int:
-    raw = request.args.get("limit", str(PER_PAGE))
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_LIMIT:
-        abort(400, description=f"limit: expected a whole number from 1 to {MAX_LIMIT}")
-    return int(raw)
+    return params.whole("limit", request.args.get("limit", str(PER_PAGE)), 1, MAX_LIMIT)
 
 
 def _next_query(q: str, feed: str | None, cursor: str | None, limit: int) -> str | None:
