@@ -405,7 +405,7 @@ def minimal(kind: str, upstream: Upstream, feeds: int, seconds: float) -> float:
             mark = "%s"
         with connect() as conn:
             conn.execute("CREATE TABLE mini (id INTEGER PRIMARY KEY, etag TEXT, next_at REAL)")
-            conn.executemany(
+            conn.cursor().executemany(
                 f"INSERT INTO mini VALUES ({mark}, {mark}, 0)",
                 [(n, upstream.etag(n)) for n in range(feeds)],
             )

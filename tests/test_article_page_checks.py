@@ -90,10 +90,8 @@ def test_a_redirect_to_another_article_is_a_moved_event(
     assert len(store.get_versions(aid)) == 1
 
 
-def test_the_scheduler_tick_checks_due_article_pages(
-    site: NewsSite, world: Any, clock: Any
-) -> None:
-    from feedsvc.scheduler import Ticker
+def test_the_scheduler_checks_due_article_pages(site: NewsSite, world: Any, clock: Any) -> None:
+    from feedsvc.scheduler import Scheduler
 
     site.items = [("Harwick", "/harwick")]
     site.publish("/harwick", page("newspaper/v1.html"))
@@ -102,7 +100,7 @@ def test_the_scheduler_tick_checks_due_article_pages(
     aid = store.find_article(site.url("/harwick")).id
     site.publish("/harwick", page("newspaper/v3.html"))
     clock.now = next_check(store, aid)
-    Ticker(updater, owner="ticker").tick()
+    Scheduler(updater, store, owner="scheduler").run_until_idle()
     assert [v.number for v in store.get_versions(aid)] == [1, 2]
 
 
