@@ -161,4 +161,7 @@ def test_a_cursor_with_a_year_one_date_is_a_400(site: tuple[Flask, str]) -> None
     cursor = _b64("0001-01-01T00:00:00+05:00|abc")
     response = app.test_client().get(f"/api/feeds/city/articles?cursor={cursor}")
     assert response.status_code == 400
-    assert response.get_json() == {"error": "cursor: not a cursor this service gave out", "status": 400}
+    assert response.get_json() == {
+        "error": "cursor: not a cursor this service gave out",
+        "status": 400,
+    }
