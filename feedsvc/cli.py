@@ -448,7 +448,7 @@ def export(
     if warc_file is not None:
         _export_warc(settings, Path(warc_file), feed_name, when)
         return
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
     with opened(settings) as store:
         try:
             for line in export_lines(store, feed=feed_name, since=when):
