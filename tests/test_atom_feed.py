@@ -164,7 +164,7 @@ def test_a_malformed_page_cursor_is_a_400_not_a_crash(newsroom: Newsroom) -> Non
     response = newsroom.client.get("/feeds/news.atom?before=yesterday")
 
     assert response.status_code == 400
-    assert b"not a page cursor" in response.data
+    assert b"not a cursor this service gave out" in response.data
 
 
 def test_an_unknown_feed_is_404(newsroom: Newsroom) -> None:

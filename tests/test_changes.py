@@ -237,12 +237,17 @@ def test_poll_stores_stealth_with_the_version(
 ) -> None:
     site = make_site(tmp_path, make_settings, store_for, clock, versions=0)
     paragraphs = BEFORE.split("\n\n")
-    site.publish("bridge.txt", TITLE, paragraphs)
-    site.publish("bridge.txt", TITLE, [p.replace("12 people", "15 people") for p in paragraphs])
     corrected = [p.replace("12 people", "16 people") for p in paragraphs]
-    site.publish("bridge.txt", TITLE, [*corrected, "Correction: an earlier version said 15."])
     appended = [*corrected[:2], "Divers found two cars in the river on Tuesday."]
-    site.publish("bridge.txt", TITLE, [*appended, "Correction: an earlier version said 15."])
+    site.publish(
+        "bridge",
+        [
+            (TITLE, paragraphs),
+            (TITLE, [p.replace("12 people", "15 people") for p in paragraphs]),
+            (TITLE, [*corrected, "Correction: an earlier version said 15."]),
+            (TITLE, [*appended, "Correction: an earlier version said 15."]),
+        ],
+    )
     history = site.store.get_versions(site.article().id)
     assert [(v.change_class, v.stealth) for v in history] == [
         ("initial", False),
