@@ -29,12 +29,13 @@ NEWS = b"""<?xml version="1.0"?>
 </channel></rss>"""
 # The page that froze the whole process: a regex quadratic on "<" with no ">".
 FREEZE = b"<html><head><title>Freeze</title></head><body>" + b"<a " * 300000
-# A page trafilatura needs many seconds for: past parse_timeout.
+# A page trafilatura needs far longer than parse_timeout for, on any machine:
+# about 8 MB (under max_bytes) of paragraphs, some 10 s of parsing on a fast one.
 LONG = (
     "<html><head><title>Long read</title></head><body><article>"
     + "".join(
         f"<p>Paragraph {i} of the long story about the harbour bridge and its cables.</p>"
-        for i in range(20000)
+        for i in range(100000)
     )
     + "</article></body></html>"
 ).encode()
