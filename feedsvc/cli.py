@@ -125,22 +125,24 @@ def scheduling(settings: Settings, store: Store, watcher: ConfigWatcher) -> Iter
     updater = Updater(settings, store)
     scheduler = Scheduler(updater, store, hub_state=store)
 
+    notifications = notify.Notifications(settings, store)  # its own threads, apart from polling
+
     def apply(new: Settings) -> None:
+        notifications.apply_settings(new)  # before any version of the new feeds
         store.sync_sources(new.feeds, utcnow())
         updater.apply_settings(new)
         scheduler.wake.set()  # new sources are due now
 
     watcher.on_reload(apply)
     scheduler.start()
-    delivery = notify.start_delivery(settings, store)  # its own threads, apart from polling
+    notifications.start()
     try:
         yield
     except KeyboardInterrupt:
         pass
     finally:
         scheduler.stop()
-        if delivery is not None:
-            delivery.stop()
+        notifications.stop()
         updater.close()
         log.info("stopped")
 
@@ -249,6 +251,10 @@ def poll(settings: Settings, feed_name: str | None, due_only: bool) -> None:
             pinger.run()
             pinger.close()
         updater.close()
+        # No background job here: what the polls put in the outbox (and
+        # whatever was still due) is sent now; a failing target is retried
+        # by the next poll, with the usual backoff.
+        sent = notify.deliver_now(settings, store)
     errors = [o for o in outcomes if o.error]
     click.echo(
         f"polled {len(outcomes)} sources: "
@@ -260,6 +266,12 @@ def poll(settings: Settings, feed_name: str | None, due_only: bool) -> None:
         click.echo(
             f"checked {len(checks)} article pages: "
             f"{sum(o.new_versions for o in checks)} new versions, {len(check_errors)} errors"
+        )
+    if sent:
+        failed = [a for a in sent if not a.result.ok]
+        click.echo(
+            f"notified {len(sent) - len(failed)} of {len(sent)} messages"
+            + (f"; {len(failed)} failed (see feedsvc notify status)" if failed else "")
         )
     if errors:
         sys.exit(1)

@@ -177,6 +177,7 @@ class Pool:
         self._all: set[_Child] = set()
         self._lock = threading.Lock()
         self._closed = False
+        self._retired = False  # replaced by a pool under new limits
 
     def run(self, task: str, what: str, *args: Any, **kwargs: Any) -> Any:
         """task(*args, **kwargs) in a child; its exceptions come back as they
@@ -214,7 +215,7 @@ class Pool:
         return child
 
     def _give_back(self, child: _Child) -> None:
-        if child.tasks >= self.limits.max_tasks:
+        if child.tasks >= self.limits.max_tasks or self._retired:
             self._discard(child)
             return
         with self._lock:
@@ -233,6 +234,16 @@ class Pool:
         with self._lock:
             return [c.proc.pid for c in self._all]
 
+    def retire(self) -> None:
+        """Replaced by a pool under new limits: the idle children end now,
+        the busy ones (and any document already waiting here) finish first."""
+        with self._lock:
+            self._retired = True
+            idle, self._idle = self._idle, []
+            self._all.difference_update(idle)
+        for child in idle:
+            child.kill()
+
     def close(self) -> None:
         with self._lock:
             self._closed = True
@@ -249,15 +260,16 @@ _in_child = os.environ.get("FEEDSVC_PARSER_CHILD") == "1"
 
 
 def configure(limits: Limits) -> None:
-    """Set the limits of this process's pool (from [fetch] settings); the
-    children running under older limits are replaced."""
+    """Set the limits of this process's pool (from [fetch] settings; again
+    on a config reload): the next document goes to a pool under the new
+    limits, and the children running under the old ones end once done."""
     global _pool, _limits
     with _pool_lock:
         if limits == _limits:
             return
         old, _pool, _limits = _pool, None, limits
     if old is not None:
-        old.close()
+        old.retire()
 
 
 def pool() -> Pool:
@@ -283,7 +295,7 @@ def close() -> None:
     with _pool_lock:
         old, _pool = _pool, None
     if old is not None:
-        old.close()
+        old.retire()
 
 
 # -- the child -----------------------------------------------------------------

@@ -94,9 +94,11 @@ class Updater:
         isolation.configure(isolation.limits_from(settings.fetch))  # parsing's child processes
 
     def apply_settings(self, settings: Settings) -> None:
-        """A reloaded config: feeds, intervals and markers apply from the
-        next poll on (the HTTP client keeps its limits until a restart)."""
+        """A reloaded config: feeds, intervals, markers and the parsing
+        limits apply from the next poll on (the HTTP client keeps its limits
+        until a restart)."""
         self.markers = developing_markers(settings.scheduler.developing_markers)
+        isolation.configure(isolation.limits_from(settings.fetch))
         self.fetcher.set_policy(policy_for(settings))  # new sources' origins, allow_networks
         self.settings = settings
         self.reader.settings = settings

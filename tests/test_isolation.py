@@ -20,12 +20,13 @@ from feedsvc.parse import read_feed
 DATA = Path(__file__).parent / "data"
 GOOD_RSS = (DATA / "fetch" / "good.rss").read_bytes()
 # A long article page: trafilatura takes seconds over it (about 1 s per
-# 100 KB on a quiet machine).
+# 100 KB on a quiet machine; 5 MB here, so the 1 s limit below holds on a
+# fast one too).
 SLOW_PAGE = (
     "<html><head><title>Long read</title></head><body><article>"
     + "".join(
         f"<p>Paragraph {i} of the long story about the harbour bridge and its cables.</p>"
-        for i in range(20000)
+        for i in range(60000)
     )
     + "</article></body></html>"
 )
@@ -121,6 +122,31 @@ def test_a_document_past_the_memory_limit_fails_alone() -> None:
                 "http://127.0.0.1/long",
             )
         assert pool.run("feedsvc.parse:read_feed", url, GOOD_RSS, url).title
+    finally:
+        pool.close()
+
+
+def test_a_pool_replaced_by_new_limits_finishes_its_documents_and_keeps_no_child() -> None:
+    pool = isolation.Pool(isolation.Limits(workers=1, timeout=60))
+    url = "http://127.0.0.1/story"
+    page = SLOW_PAGE[: len(SLOW_PAGE) // 12] + "</article></body></html>"
+    got: list[object] = []
+    try:
+        pool.run("feedsvc.parse:read_feed", "warm-up", GOOD_RSS, url)
+        [pid] = pool.children()
+        reading = threading.Thread(
+            target=lambda: got.append(pool.run("feedsvc.extract:read_article", url, page, url))
+        )
+        reading.start()
+        time.sleep(0.3)  # the document is in the child
+
+        pool.retire()
+        reading.join(60)
+
+        [article] = got
+        assert "Paragraph 4000 of the long story" in str(article)
+        assert pool.children() == []
+        assert not _alive(pid)
     finally:
         pool.close()
 

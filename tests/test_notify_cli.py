@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -174,3 +175,69 @@ def test_the_readme_examples_are_valid_targets(tmp_path: Path) -> None:
     hook, mail = settings.notify
     assert (hook.name, hook.feeds, hook.min_words_changed) == ("newsroom-bot", ("demo",), 5)
     assert (mail.name, len(mail.urls), "append" in mail.classes) == ("editors", 1, False)
+
+
+def _story(folder: Path, *paragraphs: str) -> None:
+    (folder / "bridge.txt").write_text(
+        "Harbour bridge closed\n\n" + "\n\n".join(paragraphs) + "\n", encoding="utf-8"
+    )
+
+
+def test_feedsvc_poll_sends_the_notifications_its_versions_caused(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    config = tmp_path / "config.toml"
+    config.write_text(
+        toml_config(
+            f"sqlite:///{tmp_path}/db.sqlite",
+            folder,
+            [{"name": "desk", "webhook": receiver.url + "/hook", "secret": SECRET}],
+        )
+    )
+    _story(folder, LEAD, FERRIES)
+    first = feedsvc(config, "poll")
+    assert first.returncode == 0, first.stderr
+    assert "notified" not in first.stdout  # a first version is not told by default
+    _story(folder, LEAD, MONTH, FERRIES)
+
+    second = feedsvc(config, "poll")
+
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.splitlines()[-1] == "notified 1 of 1 messages"
+    [got] = receiver.received
+    assert got.json()["data"]["version"]["number"] == 2
+    assert "temporary support" in got.body.decode()
+
+
+def test_a_failing_target_is_retried_by_the_next_poll_and_fails_no_poll(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    config = tmp_path / "config.toml"
+    config.write_text(
+        toml_config(
+            f"sqlite:///{tmp_path}/db.sqlite",
+            folder,
+            [{"name": "desk", "webhook": receiver.url + "/hook", "secret": SECRET}],
+            delivery={"first_retry": "1s"},
+        )
+    )
+    _story(folder, LEAD, FERRIES)
+    assert feedsvc(config, "poll").returncode == 0
+    _story(folder, LEAD, MONTH, FERRIES)
+    receiver.script = [(500, {})]
+
+    failing = feedsvc(config, "poll")
+    time.sleep(1.5)  # past first_retry (1 s, +-20%)
+    again = feedsvc(config, "poll")
+
+    assert failing.returncode == 0, failing.stderr
+    assert failing.stdout.splitlines()[-1] == (
+        "notified 0 of 1 messages; 1 failed (see feedsvc notify status)"
+    )
+    assert again.stdout.splitlines()[-1] == "notified 1 of 1 messages"
+    first, second = receiver.received
+    assert first.headers["Webhook-Id"] == second.headers["Webhook-Id"]

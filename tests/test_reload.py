@@ -163,3 +163,30 @@ def test_a_removed_feed_stops_being_served_and_its_articles_keep_their_pages(
     )
     assert service.get(f"/articles/{article_id}").status_code == 200
     assert service.get("/feeds/city.atom").status_code == 200
+
+
+def test_a_notify_target_added_to_a_running_service_is_told_of_the_next_revision(
+    service: Service,
+) -> None:
+    from tests.notifying import SECRET, Receiver
+
+    receiver = Receiver()
+    try:
+        service.append(
+            '\n[[feeds]]\nname = "world"\nsources = ["world"]\ninterval = "1s"\n'
+            f'\n[[notify]]\nname = "desk"\nwebhook = "{receiver.url}/hook"\n'
+            f'secret = "{SECRET}"\n'
+        )
+        service.wait_for(served_with_entry(service, "world"), "world served", timeout=20)
+        (service.root / "world" / "lead.txt").write_text(
+            "World lead story\n\nThe world desk filed its first report today.\n\n"
+            "A second report followed in the evening, with the minister's reply.\n",
+            encoding="utf-8",
+        )
+        [got] = receiver.wait_for(1, timeout=30)
+    finally:
+        receiver.close()
+    event = got.json()["data"]
+    assert event["version"]["number"] == 2
+    assert event["article"]["feed"] == "world"
+    assert "minister's reply" in got.body.decode()

@@ -86,6 +86,18 @@ class Deliverer:
         self.apprise = AppriseSender(settings.delivery.timeout)
         self.stopping = threading.Event()
 
+    def apply_settings(self, new: Settings) -> None:
+        """A reloaded config: its targets, templates, links and [delivery]
+        settings apply from the next message on. A send in flight finishes
+        with the sender it started with."""
+        old = self.settings
+        self.links = Links(new.service.base_url)
+        self.renderers = {t.name: Renderer(t) for t in new.notify}
+        if (new.user_agent, new.delivery.timeout) != (old.user_agent, old.delivery.timeout):
+            self.webhooks = WebhookSender(new.user_agent, new.delivery.timeout)
+            self.apprise = AppriseSender(new.delivery.timeout)
+        self.settings = new
+
     def close(self) -> None:
         self.webhooks.close()
 
@@ -113,9 +125,11 @@ class Deliverer:
             change = load_change(self.store, row.article_id, row.version)
         except NotFound as exc:
             return Result(False, error=f"cannot load the version: {exc}")
-        return self.send_change(
-            self.settings.target(row.target), row.channel, row.message_id, change
-        )
+        try:
+            target = self.settings.target(row.target)
+        except KeyError:  # removed by a reload while the message was claimed
+            return Result(False, error=f"no [[notify]] target named {row.target!r} any more")
+        return self.send_change(target, row.channel, row.message_id, change)
 
     def send_change(
         self, target: NotifySettings, channel: int, msg_id: str, change: Change
@@ -192,14 +206,26 @@ class Deliverer:
             log.info("notify: dropping leases of dead processes: %s", ", ".join(sorted(dead)))
             self.store.release_message_leases(dead)
 
-    def drain(self, owner: str, target: str, channel: int, limit: int = 100) -> list[Attempt]:
-        """Send what is due on one channel, one message after another."""
+    def drain(
+        self,
+        owner: str,
+        target: str,
+        channel: int,
+        limit: int = 100,
+        *,
+        until_failure: bool = False,
+    ) -> list[Attempt]:
+        """Send what is due on one channel, one message after another; with
+        until_failure, stop at the first failed send (the rest of a dead
+        channel waits for the next pass instead of a timeout each)."""
         done: list[Attempt] = []
         while len(done) < limit and not self.stopping.is_set():
             attempt = self.deliver_next(owner, target, channel)
             if attempt is None:
                 break
             done.append(attempt)
+            if until_failure and not attempt.result.ok:
+                break
         return done
 
     def deliver_due(self, owner: str | None = None) -> list[Attempt]:
@@ -210,6 +236,25 @@ class Deliverer:
         for target, channel in self.channels():
             out.extend(self.drain(owner, target, channel))
         return out
+
+
+def deliver_once(deliverer: Deliverer, owner: str | None = None) -> list[Attempt]:
+    """What `feedsvc poll` sends before it exits: every channel's due
+    messages, the channels side by side, each channel until its first
+    failure (that message, and the ones behind it, go on the next pass with
+    the usual backoff). Bounded by about one send timeout per channel when
+    every target is down."""
+    owner = owner or worker_id()
+    deliverer.release_dead()
+    channels = deliverer.channels()
+    if not channels:
+        return []
+    with ThreadPoolExecutor(len(channels), thread_name_prefix="notify") as pool:
+        drains = [
+            pool.submit(deliverer.drain, owner, target, channel, until_failure=True)
+            for target, channel in channels
+        ]
+        return [attempt for drain in drains for attempt in drain.result()]
 
 
 class DeliveryLoop:
@@ -245,6 +290,17 @@ class DeliveryLoop:
             if busy is not None and not busy.done():
                 continue
             self.running[channel] = self.pool.submit(self._drain, *channel)
+
+    def apply_settings(self, new: Settings) -> None:
+        """A reloaded config: new targets and channels are drained from the
+        next tick, removed ones are no longer claimed (their pending
+        messages stay in the outbox)."""
+        self.deliverer.apply_settings(new)
+        self.tick = new.scheduler.tick
+        wanted = len(self.deliverer.channels())
+        if wanted > self.pool._max_workers:  # drains in flight finish on the old pool
+            old, self.pool = self.pool, ThreadPoolExecutor(wanted, thread_name_prefix="notify")
+            old.shutdown(wait=False)
 
     def _drain(self, target: str, channel: int) -> list[Attempt]:
         try:
