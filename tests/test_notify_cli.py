@@ -177,15 +177,9 @@ def test_the_readme_examples_are_valid_targets(tmp_path: Path) -> None:
     assert (mail.name, len(mail.urls), "append" in mail.classes) == ("editors", 1, False)
 
 
-def _story(folder: Path, *paragraphs: str) -> None:
-    (folder / "bridge.txt").write_text(
-        "Harbour bridge closed\n\n" + "\n\n".join(paragraphs) + "\n", encoding="utf-8"
-    )
-
-
-def test_feedsvc_poll_sends_the_notifications_its_versions_caused(
-    tmp_path: Path, receiver: Receiver
-) -> None:
+def edited_story_desk(tmp_path: Path, receiver: Receiver, **delivery: object) -> Path:
+    """A config whose one target is `receiver`, a story polled once, then
+    edited on disk: the next `feedsvc poll` makes version 2 and its message."""
     folder = tmp_path / "articles"
     folder.mkdir()
     config = tmp_path / "config.toml"
@@ -194,13 +188,22 @@ def test_feedsvc_poll_sends_the_notifications_its_versions_caused(
             f"sqlite:///{tmp_path}/db.sqlite",
             folder,
             [{"name": "desk", "webhook": receiver.url + "/hook", "secret": SECRET}],
+            delivery=delivery,
         )
     )
-    _story(folder, LEAD, FERRIES)
+    story = folder / "bridge.txt"
+    story.write_text(f"Harbour bridge closed\n\n{LEAD}\n\n{FERRIES}\n", encoding="utf-8")
     first = feedsvc(config, "poll")
     assert first.returncode == 0, first.stderr
     assert "notified" not in first.stdout  # a first version is not told by default
-    _story(folder, LEAD, MONTH, FERRIES)
+    story.write_text(f"Harbour bridge closed\n\n{LEAD}\n\n{MONTH}\n\n{FERRIES}\n", encoding="utf-8")
+    return config
+
+
+def test_feedsvc_poll_sends_the_notifications_its_versions_caused(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    config = edited_story_desk(tmp_path, receiver)
 
     second = feedsvc(config, "poll")
 
@@ -214,20 +217,7 @@ def test_feedsvc_poll_sends_the_notifications_its_versions_caused(
 def test_a_failing_target_is_retried_by_the_next_poll_and_fails_no_poll(
     tmp_path: Path, receiver: Receiver
 ) -> None:
-    folder = tmp_path / "articles"
-    folder.mkdir()
-    config = tmp_path / "config.toml"
-    config.write_text(
-        toml_config(
-            f"sqlite:///{tmp_path}/db.sqlite",
-            folder,
-            [{"name": "desk", "webhook": receiver.url + "/hook", "secret": SECRET}],
-            delivery={"first_retry": "1s"},
-        )
-    )
-    _story(folder, LEAD, FERRIES)
-    assert feedsvc(config, "poll").returncode == 0
-    _story(folder, LEAD, MONTH, FERRIES)
+    config = edited_story_desk(tmp_path, receiver, first_retry="1s")
     receiver.script = [(500, {})]
 
     failing = feedsvc(config, "poll")

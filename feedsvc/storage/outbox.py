@@ -87,29 +87,13 @@ class OutboxStore(QueueStore):
         return got == 1
 
     def list_message_lease_owners(self, now: datetime) -> set[str]:
-        with self.engine.connect() as conn:
-            return set(
-                conn.execute(
-                    select(outbox.c.lease_owner)
-                    .where(and_(outbox.c.lease_owner.is_not(None), outbox.c.lease_until >= now))
-                    .distinct()
-                ).scalars()
-            )
+        """Who holds an unexpired lease on a message now."""
+        return self._lease_owners(outbox, now)
 
     def release_message_leases(self, owners: Iterable[str]) -> int:
         """Drop the leases of processes known to be dead: their messages are
         due again at once (sent again, with the same id: at least once)."""
-        owners = list(owners)
-        if not owners:
-            return 0
-        with self._write() as conn:
-            return int(
-                conn.execute(
-                    update(outbox)
-                    .where(outbox.c.lease_owner.in_(owners))
-                    .values(lease_owner=None, lease_until=None)
-                ).rowcount
-            )
+        return self._release_leases(outbox, owners)
 
     def list_messages(
         self, *, states: Sequence[str] = (PENDING, FAILED), limit: int = 1000

@@ -180,25 +180,34 @@ class QueueStore(StoreBase):
 
     def list_lease_owners(self, now: datetime) -> set[str]:
         """Who holds an unexpired lease on a source now."""
+        return self._lease_owners(sources, now)
+
+    def release_leases(self, owners: Iterable[str]) -> int:
+        """Drop every lease these owners hold (they are known to be dead)."""
+        return self._release_leases(sources, owners)
+
+    def _lease_owners(self, table: Table, now: datetime) -> set[str]:
+        """Who holds an unexpired lease on a row of `table` (any table with
+        lease_owner and lease_until) now."""
         with self.engine.connect() as conn:
             return set(
                 conn.execute(
-                    select(sources.c.lease_owner)
-                    .where(and_(sources.c.lease_owner.is_not(None), sources.c.lease_until >= now))
+                    select(table.c.lease_owner)
+                    .where(and_(table.c.lease_owner.is_not(None), table.c.lease_until >= now))
                     .distinct()
                 ).scalars()
             )
 
-    def release_leases(self, owners: Iterable[str]) -> int:
-        """Drop every lease these owners hold (they are known to be dead)."""
+    def _release_leases(self, table: Table, owners: Iterable[str]) -> int:
+        """Drop every lease on `table` that these owners hold; how many."""
         owners = list(owners)
         if not owners:
             return 0
         with self._write() as conn:
             return int(
                 conn.execute(
-                    update(sources)
-                    .where(sources.c.lease_owner.in_(owners))
+                    update(table)
+                    .where(table.c.lease_owner.in_(owners))
                     .values(lease_owner=None, lease_until=None)
                 ).rowcount
             )
