@@ -1,18 +1,24 @@
 """What tests import (conftest.py only holds fixtures): the hand-moved
-clock, settings written as a real config.toml, a PostgreSQL schema of a
-test's own, and the environment for `python -m feedsvc` subprocesses."""
+clock, the fake web (for tests that need no HTTP server), settings written
+as a real config.toml, a PostgreSQL schema of a test's own, and the
+environment for `python -m feedsvc` subprocesses."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 from lxml import etree
 
 from feedsvc import config
+from feedsvc.fetch import Fetcher
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).parent / "data"
@@ -33,6 +39,64 @@ class FakeClock:
     def advance(self, seconds: float) -> datetime:
         self.now += timedelta(seconds=seconds)
         return self.now
+
+
+@dataclass
+class Canned:
+    """One resource of the fake web: its body and headers, and its ETag
+    (derived from the body unless given; None: the server sends none)."""
+
+    body: bytes
+    content_type: str
+    status: int = 200
+    etag: str | None = None
+
+
+class FakeWeb:
+    """The web, for tests that need no HTTP server: resources by URL,
+    answered through httpx.MockTransport to the real Fetcher (so redirects,
+    conditional GETs, size limits and decoding run as in production) with
+    no socket. A resource answers 304 to its own ETag; an unknown URL 404.
+    `requests` records (url, If-None-Match) in order. The HTTP tests keep
+    real servers (pytest-httpserver, werkzeug): this is for the updater's
+    logic, where a server adds only time."""
+
+    def __init__(self) -> None:
+        self.resources: dict[str, Canned] = {}
+        self.requests: list[tuple[str, str | None]] = []
+
+    def publish(
+        self, url: str, body: str | bytes, content_type: str = "text/html; charset=utf-8"
+    ) -> None:
+        data = body.encode() if isinstance(body, str) else body
+        etag = '"' + hashlib.sha256(data).hexdigest()[:16] + '"'
+        self.resources[url] = Canned(data, content_type, etag=etag)
+
+    def remove(self, url: str, status: int = 404) -> None:
+        self.resources[url] = Canned(b"", "text/plain", status=status)
+
+    def fetched(self, url: str) -> int:
+        """How many times `url` was asked for, 304s included."""
+        return sum(1 for u, _ in self.requests if u == url)
+
+    def answer(self, request: httpx.Request) -> httpx.Response:
+        url = str(request.url)
+        asked = request.headers.get("if-none-match")
+        self.requests.append((url, asked))
+        res = self.resources.get(url)
+        if res is None:
+            return httpx.Response(404, headers={"content-type": "text/plain"})
+        headers = {"content-type": res.content_type}
+        if res.etag is not None:
+            headers["etag"] = res.etag
+            if asked == res.etag:
+                return httpx.Response(304, headers=headers)
+        # A stream, as from a socket: the Fetcher reads raw chunks.
+        return httpx.Response(res.status, stream=httpx.ByteStream(res.body), headers=headers)
+
+    def fetcher(self, clock: Callable[[], datetime]) -> Fetcher:
+        """A Fetcher whose every request this fake web answers."""
+        return Fetcher("feedsvc-test", transport=httpx.MockTransport(self.answer), clock=clock)
 
 
 def pg_schema_url(base: str) -> tuple[str, str]:

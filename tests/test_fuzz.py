@@ -14,18 +14,17 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 import feedparser
-import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
 from feedsvc import config
-from feedsvc.fetch import Fetcher
 from feedsvc.pool import poll_sources
 from feedsvc.storage import Store
 from feedsvc.update import Updater
 from feedsvc.web import create_app
+from tests.harness import FakeWeb
 
 UPSTREAM = "http://upstream.test/feed.xml"
 CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\u202a-\u202e\u2066-\u2069]")
@@ -48,11 +47,8 @@ class Rig:
         self.store = Store(self.settings.service.database)
         self.now = datetime(2026, 3, 1, tzinfo=UTC)
         self.store.sync_sources(self.settings.feeds, self.now)
-        self.body = b""
-        self.content_type = "application/rss+xml"
-        fetcher = Fetcher(
-            "fuzz", transport=httpx.MockTransport(self.answer), clock=lambda: self.now
-        )
+        self.web = FakeWeb()
+        fetcher = self.web.fetcher(clock=lambda: self.now)
         self.updater = Updater(self.settings, self.store, fetcher, clock=lambda: self.now)
         self.client = create_app(self.settings, self.store).test_client()
         self.crashes: list[str] = []
@@ -64,14 +60,8 @@ class Rig:
         logging.getLogger("feedsvc").addHandler(handler)
         self.handler = handler
 
-    def answer(self, request: httpx.Request) -> httpx.Response:
-        # A stream, as from a socket: the Fetcher reads raw chunks.
-        return httpx.Response(
-            200, stream=httpx.ByteStream(self.body), headers={"content-type": self.content_type}
-        )
-
     def poll(self, body: bytes, content_type: str) -> None:
-        self.body, self.content_type = body, content_type
+        self.web.publish(UPSTREAM, body, content_type)
         self.crashes.clear()
         self.now += timedelta(hours=1)
         outcomes = poll_sources(self.updater, "fuzz", due_only=False)
