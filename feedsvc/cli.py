@@ -284,16 +284,15 @@ def reextract(settings: Settings, feed_name: str | None) -> None:
     """Run extraction again over every article's stored raw response (after
     an extractor upgrade, or new boilerplate rules). An article whose text
     comes out the same gets no new version."""
-    from feedsvc.update import Updater
+    from feedsvc import isolation
+    from feedsvc.reextract import reextract as run_again
+    from feedsvc.update import utcnow
 
     if feed_name is not None and feed_name not in {f.name for f in settings.feeds}:
         raise UsageError(f"no feed named {feed_name!r} in {settings.path}")
+    isolation.configure(isolation.limits_from(settings.fetch))  # the parsing children
     with opened(settings) as store:
-        updater = Updater(settings, store)
-        try:
-            examined, added = updater.reextract(feed_name)
-        finally:
-            updater.close()
+        examined, added = run_again(settings, store, utcnow(), feed_name)
     click.echo(f"re-extracted {examined} articles: {added} new versions")
 
 

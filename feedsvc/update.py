@@ -16,9 +16,9 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from feedsvc import isolation, schedule
-from feedsvc.changes import stealth_edit
+from feedsvc import checks, isolation, schedule
 from feedsvc.config import FeedSettings, Settings
+from feedsvc.deciding import version_of
 from feedsvc.errors import FeedsvcError, FetchError, FetchRefused, NotFound, ParseError
 from feedsvc.extract import Rules
 from feedsvc.fetch import Fetcher
@@ -29,31 +29,21 @@ from feedsvc.models import (
     ArticleIntent,
     CheckIntent,
     EntryData,
-    Evidence,
-    FeedData,
     FetchResult,
     PollOutcome,
     SourceForUpdate,
     VersionIntent,
 )
-from feedsvc.reading import Found, Reader, is_url, parse_document, reread
+from feedsvc.reading import Found, Reader, is_url
 from feedsvc.revisions import (
-    decide,
     developing_markers,
-    is_developing,
-    normalise,
-    normalise_title,
-    word_count,
 )
 from feedsvc.schedule import (
-    PageHistory,
-    PageRules,
     developing_source_delay,
     entry_fingerprint,
     next_poll,
 )
 from feedsvc.storage import LeaseLost, UpdaterStore, WriteConflict
-from feedsvc.text import html_to_text, sanitize_html, text_to_html
 
 log = logging.getLogger("feedsvc.update")
 
@@ -220,7 +210,9 @@ class Updater:
         )
         if article is None:
             return []
-        check = self._after_check(article, None, result, feed, now, page_source=True)
+        check = checks.after_check(
+            self.settings, article, None, result, feed, now, page_source=True
+        )
         return [ArticleIntent(article.key, article.url, None, None, check=check)]
 
     def _finish(
@@ -382,12 +374,14 @@ class Updater:
         page = found.pages.get(entry.key)
         evidence = found.evidence.get(entry.key, found.shared)
         suspect = page.suspect if page else False
-        version = self.decide_entry(entry, article, feed, evidence, suspect=suspect)
+        version = version_of(entry, article, feed, evidence, self.markers, suspect=suspect)
         if article is None and version is None:
             return None
         check = None
         if page is not None:  # a page source
-            check = self._after_check(article, version, page.result, feed, now, page_source=True)
+            check = checks.after_check(
+                self.settings, article, version, page.result, feed, now, page_source=True
+            )
         return ArticleIntent(entry.key, entry.url, entry.published, version, check=check)
 
     def _linked_page_intent(
@@ -428,7 +422,7 @@ class Updater:
                 # is all there is, so the new entry is versioned from it.
                 log.info("article page %s: %s; using the feed's text", entry.url, exc)
                 return self._entry_intent(entry, None, feed, found, now)
-            return replace(seen, check=self._failed_check(article, feed, exc, now))
+            return replace(seen, check=checks.after_failure(self.settings, article, feed, exc, now))
         except FetchRefused as exc:
             if article is None:
                 # The link leads where the fetch policy forbids: the feed's
@@ -437,14 +431,14 @@ class Updater:
                 log.warning("article page %s: %s", entry.url, exc)
                 intent = self._entry_intent(entry, None, feed, found, now)
                 return intent and replace(
-                    intent, check=self._first_failed_check(feed, entry.key, exc, now)
+                    intent, check=checks.first_failure(self.settings, feed, entry.key, exc, now)
                 )
-            return replace(seen, check=self._failed_check(article, feed, exc, now))
+            return replace(seen, check=checks.after_failure(self.settings, article, feed, exc, now))
         except FetchError as exc:
             if article is None:
                 log.warning("article page %s: %s (will retry)", entry.url, exc)
                 return None
-            return replace(seen, check=self._failed_check(article, feed, exc, now))
+            return replace(seen, check=checks.after_failure(self.settings, article, feed, exc, now))
         version = None
         if page.entry is not None:
             merged = replace(
@@ -455,96 +449,13 @@ class Updater:
                 published=entry.published or page.entry.published,
                 author=entry.author or page.entry.author,
             )
-            version = self.decide_entry(merged, article, feed, page.evidence, suspect=page.suspect)
+            version = version_of(
+                merged, article, feed, page.evidence, self.markers, suspect=page.suspect
+            )
         if article is None and version is None:
             return None
-        check = self._after_check(article, version, page.result, feed, now)
+        check = checks.after_check(self.settings, article, version, page.result, feed, now)
         return replace(seen, version=version, check=check)
-
-    def page_rules(self, feed: FeedSettings) -> PageRules:
-        """The settings that decide the checks of this feed's pages."""
-        sched = self.settings.scheduler
-        return PageRules(
-            interval=self.settings.feed_interval(feed),
-            ladder=sched.recheck,
-            developing_interval=sched.developing_interval,
-            developing_window=sched.developing_window,
-            max_backoff=sched.max_backoff,
-        )
-
-    def _after_check(
-        self,
-        article: ArticleForUpdate | None,
-        version: VersionIntent | None,
-        result: FetchResult,
-        feed: FeedSettings,
-        now: datetime,
-        *,
-        in_feed: bool = True,
-        page_source: bool = False,
-    ) -> CheckIntent:
-        """An article page's checks after a successful fetch, as the
-        schedule decides: on the ladder by the age of its last change (back
-        to the bottom after a change), sooner while developing. Past the
-        ladder's end an article that left its feed is `stopped`."""
-        changed = version is not None and not version.suspect
-        decision = schedule.after_check(
-            page_history(article, now, page_source=page_source) if article else None,
-            self.page_rules(feed),
-            now,
-            changed=changed,
-            developing=changed and version is not None and version.developing,
-        )
-        keep = result.not_modified and article is not None
-        return CheckIntent(
-            next_check_at=decision.at,
-            unchanged_checks=decision.unchanged_checks,
-            etag=result.etag or (article.check_etag if keep and article else None),
-            last_modified=result.last_modified
-            or (article.check_last_modified if keep and article else None),
-            status="stopped" if decision.at is None and not in_feed else None,
-        )
-
-    def _failed_check(
-        self, article: ArticleForUpdate, feed: FeedSettings, exc: FeedsvcError, now: datetime
-    ) -> CheckIntent:
-        """A page that failed: 404 or 410 ends the article's checks with an
-        event in its history; other errors back off, this page alone."""
-        status = exc.status if isinstance(exc, FetchError) else None
-        if status in (404, 410) or (isinstance(exc, FetchError) and exc.gone):
-            return CheckIntent(
-                next_check_at=None,
-                unchanged_checks=article.unchanged_checks,
-                status="gone",
-                event=("gone", str(exc)),
-            )
-        decision = schedule.after_failure(
-            page_history(article, now),
-            self.page_rules(feed),
-            now,
-            key=article.id,
-            retry_after=exc.retry_after if isinstance(exc, FetchError) else None,
-        )
-        return CheckIntent(
-            next_check_at=decision.at,
-            unchanged_checks=decision.unchanged_checks,
-            etag=article.check_etag,
-            last_modified=article.check_last_modified,
-            failures=decision.failures,
-            error=str(exc),
-        )
-
-    def _first_failed_check(
-        self, feed: FeedSettings, key: str, exc: FetchError, now: datetime
-    ) -> CheckIntent:
-        when = next_poll(
-            now,
-            self.settings.feed_interval(feed),
-            key=key,
-            failures=1,
-            max_backoff=self.settings.scheduler.max_backoff,
-        )
-        return CheckIntent(next_check_at=when, unchanged_checks=0, failures=1, error=str(exc))
 
     def check_article(
         self, claim: ArticleForCheck, *, fetched: Callable[[], None] = _nothing
@@ -603,7 +514,7 @@ class Updater:
                 a.url, a.key, feed, a, etag=a.check_etag, last_modified=a.check_last_modified
             )
         except (FetchError, ParseError) as exc:
-            return None, self._failed_check(a, feed, exc, now)
+            return None, checks.after_failure(self.settings, a, feed, exc, now)
         if page.result.url != a.url:
             other = self.store.find_article_at(claim.feed, page.result.url, other_than=a.id)
             if other is not None:
@@ -617,103 +528,20 @@ class Updater:
             entry = page.entry
             if not entry.title.strip() and a.latest is not None:
                 entry = replace(entry, title=a.latest.title)  # a page without a headline
-            version = self.decide_entry(entry, a, feed, page.evidence, suspect=page.suspect)
+            version = version_of(entry, a, feed, page.evidence, self.markers, suspect=page.suspect)
         in_feed = claim.status == "active"
         page_source = claim.is_page_source
-        check = self._after_check(
-            a, version, page.result, feed, now, in_feed=in_feed, page_source=page_source
+        check = checks.after_check(
+            self.settings,
+            a,
+            version,
+            page.result,
+            feed,
+            now,
+            in_feed=in_feed,
+            page_source=page_source,
         )
         return version, check
-
-    def decide_entry(
-        self,
-        entry: EntryData,
-        article: ArticleForUpdate | None,
-        feed: FeedSettings,
-        evidence: Evidence | None,
-        *,
-        suspect: bool = False,
-    ) -> VersionIntent | None:
-        raw_text = entry.text if entry.text is not None else html_to_text(entry.html)
-        text = normalise(raw_text, feed.ignore)
-        title = normalise_title(entry.title) or _title_from(text)
-        if not text and not title:
-            return None
-        latest = article.latest if article else None
-        known = article.known_hashes if article else {}
-        decision = decide(latest, known, title, text, self.markers)
-        if not decision.changed:
-            return None
-        html = sanitize_html(entry.html) if entry.html.strip() else text_to_html(text)
-        page_date = _page_date(entry)
-        stealth = (
-            latest is not None
-            and decision.diff is not None
-            and stealth_edit(
-                latest,
-                text,
-                decision.change_class,
-                decision.diff,
-                page_date=page_date,
-                min_words=feed.stealth_words,
-            )
-        )
-        return VersionIntent(
-            title=title,
-            text=text,
-            html=html,
-            sha256=decision.sha256,
-            words=word_count(text),
-            words_added=decision.words_added,
-            words_removed=decision.words_removed,
-            change_class=decision.change_class,
-            revert_of=decision.revert_of,
-            developing=is_developing(text, self.markers),
-            author=entry.author,
-            evidence=evidence,
-            suspect=suspect,
-            stealth=stealth,
-            page_date=page_date,
-        )
-
-    # -- re-extraction ---------------------------------------------------------
-
-    def reextract(self, feed: str | None = None) -> tuple[int, int]:
-        """Run extraction again over each article's latest stored raw
-        response (its evidence) and store a version where the text now comes
-        out different. Titles are kept: this is about the body. Returns
-        (articles re-extracted, new versions)."""
-        examined = added = 0
-        now = self.clock()
-        feeds: dict[int, FeedData] = {}  # a feed document is parsed once, not per entry
-        for feed_name, _aid, key, raw_id in self.store.list_latest_raws(feed):
-            try:
-                settings = self.settings.feed(feed_name)
-            except NotFound:
-                continue  # a feed no longer configured
-            article = self.store.get_articles_for_update(feed_name, [key]).get(key)
-            if article is None or article.latest is None:
-                continue
-            evidence = self.store.get_raw(raw_id)
-            try:
-                if (evidence.extractor or "").startswith("feedparser"):
-                    if raw_id not in feeds:
-                        feeds[raw_id] = parse_document(evidence.body, evidence.url)
-                    entry = next((e for e in feeds[raw_id].entries if e.key == key), None)
-                else:
-                    entry = reread(evidence, key, Rules.of(settings))
-            except ParseError as exc:
-                log.warning("reextract %s %s: %s", feed_name, key, exc)
-                continue
-            if entry is None:
-                continue
-            examined += 1
-            entry = replace(entry, title=article.latest.title)
-            version = self.decide_entry(entry, article, settings, evidence)
-            if version is not None:
-                self.store.add_version(feed_name, key, version, now)
-                added += 1
-        return examined, added
 
     def _log(self, outcome: PollOutcome) -> None:
         where = f"poll {outcome.feed} {outcome.locator}"
@@ -730,19 +558,6 @@ class Updater:
             )
         if outcome.warning:
             log.warning("%s: warning: %s", where, outcome.warning)
-
-
-def page_history(
-    article: ArticleForUpdate, now: datetime, *, page_source: bool = False
-) -> PageHistory:
-    """What the schedule needs to know of a stored article's page."""
-    return PageHistory(
-        last_change=article.updated_at or now,
-        developing=article.developing,
-        unchanged_checks=article.unchanged_checks,
-        failures=article.check_failures,
-        page_source=page_source,
-    )
 
 
 def _page_source_next(source: SourceForUpdate, intents: Sequence[ArticleIntent]) -> datetime | None:
@@ -764,15 +579,6 @@ def _on_its_interval(source: SourceForUpdate, interval: float) -> bool:
     return (source.due_at - source.last_polled_at).total_seconds() > interval
 
 
-def _page_date(entry: EntryData) -> datetime | None:
-    """The date the page (or feed entry) gives for itself, latest first: a
-    stealth edit is one where this did not move. A local file's date is
-    its mtime, which moves with any save, not something readers see."""
-    if entry.extractor in ("text", "html"):
-        return None
-    return entry.updated or entry.published
-
-
 def _unique(entries: Iterable[EntryData]) -> list[EntryData]:
     """First occurrence of each key: a feed that lists an entry twice is one
     article, not a revision against itself."""
@@ -783,8 +589,3 @@ def _unique(entries: Iterable[EntryData]) -> list[EntryData]:
             seen.add(e.key)
             out.append(e)
     return out
-
-
-def _title_from(text: str) -> str:
-    words = text.split()
-    return " ".join(words[:12]) + ("…" if len(words) > 12 else "")
