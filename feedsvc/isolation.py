@@ -295,7 +295,7 @@ def close() -> None:
     with _pool_lock:
         old, _pool = _pool, None
     if old is not None:
-        old.retire()
+        old.close()
 
 
 # -- the child -----------------------------------------------------------------
