@@ -266,8 +266,8 @@ class DeliveryLoop:
         self.deliverer = deliverer
         self.tick = tick
         self.owner = owner or worker_id()
-        channels = deliverer.channels()
-        self.pool = ThreadPoolExecutor(max(1, len(channels)), thread_name_prefix="notify")
+        self.threads = max(1, len(deliverer.channels()))
+        self.pool = ThreadPoolExecutor(self.threads, thread_name_prefix="notify")
         self.running: dict[tuple[str, int], Future[list[Attempt]]] = {}
         self.thread = threading.Thread(target=self._loop, name="notify-ticker", daemon=True)
 
@@ -298,8 +298,9 @@ class DeliveryLoop:
         self.deliverer.apply_settings(new)
         self.tick = new.scheduler.tick
         wanted = len(self.deliverer.channels())
-        if wanted > self.pool._max_workers:  # drains in flight finish on the old pool
-            old, self.pool = self.pool, ThreadPoolExecutor(wanted, thread_name_prefix="notify")
+        if wanted > self.threads:  # a thread a channel; drains in flight finish on the old pool
+            old, self.threads = self.pool, wanted
+            self.pool = ThreadPoolExecutor(wanted, thread_name_prefix="notify")
             old.shutdown(wait=False)
 
     def _drain(self, target: str, channel: int) -> list[Attempt]:
