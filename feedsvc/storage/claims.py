@@ -5,7 +5,7 @@ matched a row owns it until its lease runs out or it is finished."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -37,9 +37,20 @@ class ClaimStore(QueueStore):
         `skip_hosts` (hosts this worker already polls as much as it may)
         are left for later or for another worker."""
         where = and_(self._claimable(now), _not_on_hosts(sources.c.url, skip_hosts))
-        rows = self._claim_many(sources, where, sources.c.next_poll_at, owner, lease_until, limit)
+        # Whether each is an article page comes back with the claim (one
+        # lookup in the unique index on (feed, key)), so an unchanged
+        # answer from a feed needs no read of its own.
+        page = (
+            select(articles.c.id)
+            .where(and_(articles.c.feed == sources.c.feed, articles.c.key == sources.c.locator))
+            .exists()
+            .label("page")
+        )
+        rows = self._claim_many(
+            sources, where, sources.c.next_poll_at, owner, lease_until, limit, extra=[page]
+        )
         rows.sort(key=lambda r: r.next_poll_at)
-        return [source_for_update(r, owner) for r in rows]
+        return [source_for_update(r, owner, page=bool(r.page)) for r in rows]
 
     def claim_due_articles(
         self,
@@ -98,7 +109,15 @@ class ClaimStore(QueueStore):
         return claims
 
     def _claim_many(
-        self, table: Table, where: Any, order: Any, owner: str, lease_until: datetime, limit: int
+        self,
+        table: Table,
+        where: Any,
+        order: Any,
+        owner: str,
+        lease_until: datetime,
+        limit: int,
+        *,
+        extra: Sequence[Any] = (),
     ) -> list[Row[Any]]:
         if limit <= 0:
             return []
@@ -109,7 +128,7 @@ class ClaimStore(QueueStore):
             update(table)
             .where(and_(table.c.id.in_(pick.scalar_subquery()), where))
             .values(lease_owner=owner, lease_until=lease_until)
-            .returning(*table.c)
+            .returning(*table.c, *extra)
         )
         with self._write() as conn:
             return list(conn.execute(claim))
