@@ -148,7 +148,10 @@ class Http(asyncio.Protocol):
         if m := re.fullmatch(r"/a/([\d-]+)\.html", path):
             return self.feeds.page(m.group(1))
         if m := re.fullmatch(r"/_mode\?changed=([\d.]+)", path):
+            # A new phase: its sources are seeded with each feed's first
+            # ETag, so every feed starts again from its first version.
             self.feeds.changed = float(m.group(1))
+            self.feeds.version.clear()
         body = json.dumps(self.feeds.counts).encode()
         return b"HTTP/1.1 200 OK\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
 
