@@ -89,6 +89,10 @@ class SourceForUpdate:
     lease_owner: str
     due_at: datetime | None = None  # its next_poll_at when it was claimed
     last_polled_at: datetime | None = None
+    # Is it an article page (its own article stored under its locator)?
+    # Told by the batch claim, so that a 304 of a feed reads no article;
+    # None: not known, the updater looks it up.
+    page: bool | None = None
 
 
 @dataclass(frozen=True)

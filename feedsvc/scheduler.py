@@ -250,6 +250,8 @@ class Scheduler:
         """Claim as much due work as there are free slots (and room to hold
         it), and start it. Returns how much was claimed."""
         with self.lock:
+            if self._batch_ahead():
+                return 0  # the threads have work; claim a whole batch later
             free = AHEAD * self.slots - len(self.running)
             room = MAX_WAITING - sum(len(q) for q in self.waiting.values())
             full = {h for h, n in self.busy.items() if h and n >= self.per_host}
@@ -272,6 +274,13 @@ class Scheduler:
         for job in jobs:
             self._enqueue(job)
         return len(jobs)
+
+    def _batch_ahead(self) -> bool:
+        """(With self.lock held.) Is more handed to the pool than its
+        threads poll at once? Then the next claim waits until a batch of
+        `slots` is free: claiming one row each time a poll ends would make
+        every claim a statement (and a transaction) per poll."""
+        return len(self.running) > (AHEAD - 1) * self.slots
 
     def _enqueue(self, job: Job) -> None:
         with self.lock:
@@ -329,8 +338,8 @@ class Scheduler:
         """How long to sleep when nothing could be claimed: until the next
         due time, or until a poll finishes (the wake event), at most tick."""
         with self.lock:
-            if len(self.running) >= AHEAD * self.slots:
-                return self.max_sleep
+            if self._batch_ahead():
+                return self.max_sleep  # a poll finishing wakes us
         due = self.store.next_due_at()
         if due is None:
             return self.max_sleep

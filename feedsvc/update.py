@@ -204,7 +204,10 @@ class Updater:
         self, source: SourceForUpdate, feed: FeedSettings, result: FetchResult, now: datetime
     ) -> list[ArticleIntent]:
         """A source that answered 304: if it is an article page, the check
-        that found nothing new (it climbs its ladder); nothing for a feed."""
+        that found nothing new (it climbs its ladder); nothing for a feed,
+        and no read when the claim said it is not a page."""
+        if source.page is False:
+            return []
         article = self.store.get_articles_for_update(source.feed, [source.locator]).get(
             source.locator
         )

@@ -145,6 +145,44 @@ def test_a_stealth_edit_is_caught_at_the_pages_next_check_though_the_feed_answer
     assert store.get_versions(aid)[-1].change_class == "edit"
 
 
+def test_an_unchanged_feed_reads_no_article_and_an_unchanged_page_source_climbs_its_ladder(
+    site: QuietSite, make_settings: Any, store_for: Any, clock: Any
+) -> None:
+    # One feed and one page configured as a source, both answering 304 on
+    # their second poll: the claim tells them apart, so the feed's 304
+    # costs no read of articles while the page's counts as a check.
+    site.items = [("Footbridge over the Wend approved", "/footbridge")]
+    site.publish("/standalone", QUIET)
+    settings = make_settings(
+        [{"name": "courier", "sources": [site.url("/feed.xml"), site.url("/standalone")]}],
+        scheduler={"interval": "15m"},
+    )
+    store = store_for(settings)
+    store.sync_sources(settings.feeds, clock())
+    ticker = Scheduler(Updater(settings, store, clock=clock), store, owner="ticker")
+    ticker.run_until_idle()
+    read = store.get_articles_for_update
+    page = site.url("/standalone")
+    assert read("courier", [page])[page].unchanged_checks == 0
+
+    looked_up: list[str] = []
+
+    def spy(feed: str, keys: Any) -> Any:
+        keys = list(keys)
+        looked_up.extend(keys)
+        return read(feed, keys)
+
+    store.get_articles_for_update = spy  # type: ignore[method-assign]
+    clock.now = max(s.next_poll_at for s in store.list_sources())
+    ticker.run_until_idle()
+    assert site.requests("/feed.xml")[-1][1] == 304
+    assert site.requests("/standalone")[-1][1] == 304
+    assert looked_up == [page]
+    # (The page's article may be claimed for a check of its own at the same
+    # due time: one or two checks that found nothing new.)
+    assert read("courier", [page])[page].unchanged_checks >= 1
+
+
 def test_feedsvc_poll_looks_at_every_page_now_and_poll_due_only_at_what_is_due(
     site: QuietSite, world: Any
 ) -> None:

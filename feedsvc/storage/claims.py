@@ -5,11 +5,11 @@ matched a row owns it until its lease runs out or it is finished."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Table, and_, func, select, true, update
+from sqlalchemy import Integer, Row, Table, Text, and_, bindparam, func, select, true, update
 
 from feedsvc.models import ArticleForCheck, SourceForUpdate
 from feedsvc.storage.queue import QueueStore
@@ -36,10 +36,58 @@ class ClaimStore(QueueStore):
         condition, so whoever's UPDATE matched a row owns it. Sources on
         `skip_hosts` (hosts this worker already polls as much as it may)
         are left for later or for another worker."""
-        where = and_(self._claimable(now), _not_on_hosts(sources.c.url, skip_hosts))
-        rows = self._claim_many(sources, where, sources.c.next_poll_at, owner, lease_until, limit)
+        if limit <= 0:
+            return []
+        hosts = _host_patterns(skip_hosts)
+        params: dict[str, Any] = {f"h{i}": p for i, p in enumerate(hosts)}
+        params |= {"now": now, "owner": owner, "until": lease_until, "limit": limit}
+        with self._write() as conn:
+            rows = list(conn.execute(self._source_claim(len(hosts)), params))
         rows.sort(key=lambda r: r.next_poll_at)
-        return [source_for_update(r, owner) for r in rows]
+        return [source_for_update(r, owner, page=bool(r.page)) for r in rows]
+
+    def _source_claim(self, patterns: int) -> Any:
+        """claim_due_sources's statement for this many host patterns, built
+        once with bound parameters: a worker claims many times a second, and
+        building and cache-keying the statement cost more than running it."""
+        key = ("source claim", patterns)
+        if key in self._statements:
+            return self._statements[key]
+        now = bindparam("now", type_=sources.c.next_poll_at.type)
+        where = and_(
+            self._claimable(now),
+            *(
+                ~sources.c.url.like(bindparam(f"h{i}", type_=Text), escape="\\")
+                for i in range(patterns)
+            ),
+        )
+        pick = (
+            select(sources.c.id)
+            .where(where)
+            .order_by(sources.c.next_poll_at)
+            .limit(bindparam("limit", type_=Integer))
+        )
+        if self.dialect == "postgresql":
+            pick = pick.with_for_update(skip_locked=True)
+        # Whether each is an article page comes back with the claim (one
+        # lookup in the unique index on (feed, key)), so an unchanged
+        # answer from a feed needs no read of its own.
+        page = (
+            select(articles.c.id)
+            .where(and_(articles.c.feed == sources.c.feed, articles.c.key == sources.c.locator))
+            .exists()
+            .label("page")
+        )
+        self._statements[key] = (
+            update(sources)
+            .where(and_(sources.c.id.in_(pick.scalar_subquery()), where))
+            .values(
+                lease_owner=bindparam("owner", type_=sources.c.lease_owner.type),
+                lease_until=bindparam("until", type_=sources.c.lease_until.type),
+            )
+            .returning(*sources.c, page)
+        )
+        return self._statements[key]
 
     def claim_due_articles(
         self,
@@ -98,7 +146,15 @@ class ClaimStore(QueueStore):
         return claims
 
     def _claim_many(
-        self, table: Table, where: Any, order: Any, owner: str, lease_until: datetime, limit: int
+        self,
+        table: Table,
+        where: Any,
+        order: Any,
+        owner: str,
+        lease_until: datetime,
+        limit: int,
+        *,
+        extra: Sequence[Any] = (),
     ) -> list[Row[Any]]:
         if limit <= 0:
             return []
@@ -109,7 +165,7 @@ class ClaimStore(QueueStore):
             update(table)
             .where(and_(table.c.id.in_(pick.scalar_subquery()), where))
             .values(lease_owner=owner, lease_until=lease_until)
-            .returning(*table.c)
+            .returning(*table.c, *extra)
         )
         with self._write() as conn:
             return list(conn.execute(claim))
@@ -159,13 +215,17 @@ class ClaimStore(QueueStore):
 def _not_on_hosts(url: Any, hosts: Iterable[str]) -> Any:
     """A condition: `url` is on none of `hosts` (names as fetch.host_of
     gives them; the port is not part of a host)."""
-    prefixes = [
+    return and_(true(), *(~url.like(p, escape="\\") for p in _host_patterns(hosts)))
+
+
+def _host_patterns(hosts: Iterable[str]) -> list[str]:
+    """LIKE patterns of the URLs on `hosts`."""
+    return [
         f"{scheme}://{_like_escape(h)}{end}"
         for h in sorted(hosts)
         for scheme in ("http", "https")
         for end in ("/%", ":%")
     ]
-    return and_(true(), *(~url.like(p, escape="\\") for p in prefixes))
 
 
 def _like_escape(value: str) -> str:

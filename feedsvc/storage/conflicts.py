@@ -4,11 +4,12 @@ someone else (WriteConflict)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, update
+from sqlalchemy import Connection, Table, Update, and_, bindparam, update
 from sqlalchemy.exc import IntegrityError
 
 from feedsvc.errors import FeedsvcError
@@ -30,12 +31,29 @@ def release_lease(conn: Connection, table: Table, row_id: Any, owner: str, **val
     """Drop `owner`'s lease on one row of `table` (sources or articles: both
     have lease_owner and lease_until), writing `values` with it. Returns how
     many rows matched: 0 when someone else holds the row now."""
-    return int(
-        conn.execute(
-            update(table)
-            .where(and_(table.c.id == row_id, table.c.lease_owner == owner))
-            .values(lease_owner=None, lease_until=None, **values)
-        ).rowcount
+    params = {f"v_{k}": v for k, v in values.items()}
+    params |= {"w_id": row_id, "w_owner": owner}
+    return int(conn.execute(_release(table, tuple(sorted(values))), params).rowcount)
+
+
+@functools.cache
+def _release(table: Table, columns: tuple[str, ...]) -> Update:
+    """The UPDATE of release_lease for these columns, built once: it ends
+    every poll, and building (and cache-keying) it each time cost more
+    than running it."""
+    return (
+        update(table)
+        .where(
+            and_(
+                table.c.id == bindparam("w_id", type_=table.c.id.type),
+                table.c.lease_owner == bindparam("w_owner", type_=table.c.lease_owner.type),
+            )
+        )
+        .values(
+            lease_owner=None,
+            lease_until=None,
+            **{c: bindparam(f"v_{c}", type_=table.c[c].type) for c in columns},
+        )
     )
 
 

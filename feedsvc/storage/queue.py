@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     Connection,
     Row,
     Table,
@@ -80,7 +81,9 @@ class QueueStore(StoreBase):
             return
         conn.execute(insert(feed_state).values(feed=feed, serial=0, changed_at=now))
 
-    def _claimable(self, now: datetime, *, feed: str | None = None, due_only: bool = True) -> Any:
+    def _claimable(
+        self, now: datetime | BindParameter[Any], *, feed: str | None = None, due_only: bool = True
+    ) -> Any:
         free = or_(sources.c.lease_until.is_(None), sources.c.lease_until < now)
         where = and_(sources.c.active.is_(True), sources.c.gone.is_(False), free)
         if due_only:

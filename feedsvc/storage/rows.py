@@ -94,7 +94,7 @@ def article_row(r: Row[Any]) -> ArticleRow:
     )
 
 
-def source_for_update(row: Row[Any], owner: str) -> SourceForUpdate:
+def source_for_update(row: Row[Any], owner: str, page: bool | None = None) -> SourceForUpdate:
     return SourceForUpdate(
         id=row.id,
         feed=row.feed,
@@ -106,6 +106,7 @@ def source_for_update(row: Row[Any], owner: str) -> SourceForUpdate:
         lease_owner=owner,
         due_at=row.next_poll_at,
         last_polled_at=row.last_polled_at,
+        page=page,
     )
 
 
