@@ -199,17 +199,7 @@ class ClaimStore(QueueStore):
 
     def renew_article_leases(self, owner: str, ids: Iterable[str], lease_until: datetime) -> int:
         """renew_leases, for article pages being checked."""
-        ids = list(ids)
-        if not ids:
-            return 0
-        with self._write() as conn:
-            return int(
-                conn.execute(
-                    update(articles)
-                    .where(and_(articles.c.id.in_(ids), articles.c.lease_owner == owner))
-                    .values(lease_until=lease_until)
-                ).rowcount
-            )
+        return self._renew_leases(articles, owner, ids, lease_until)
 
 
 def _not_on_hosts(url: Any, hosts: Iterable[str]) -> Any:

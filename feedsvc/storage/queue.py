@@ -169,14 +169,20 @@ class QueueStore(StoreBase):
         """Extend this owner's leases on sources it is still polling, so a
         slow poll is not taken over while it is alive. Returns how many were
         still held."""
+        return self._renew_leases(sources, owner, ids, lease_until)
+
+    def _renew_leases(
+        self, table: Table, owner: str, ids: Iterable[Any], lease_until: datetime
+    ) -> int:
+        """Extend the leases `owner` still holds on these rows of `table`."""
         ids = list(ids)
         if not ids:
             return 0
         with self._write() as conn:
             return int(
                 conn.execute(
-                    update(sources)
-                    .where(and_(sources.c.id.in_(ids), sources.c.lease_owner == owner))
+                    update(table)
+                    .where(and_(table.c.id.in_(ids), table.c.lease_owner == owner))
                     .values(lease_until=lease_until)
                 ).rowcount
             )
