@@ -504,7 +504,12 @@ class Updater:
             not_modified=version is None and check.error is None,
             error=check.error,
         )
-        log.info("check %s %s: %s", claim.feed, where, check.event or f"{added} new versions")
+        if check.error:
+            log.warning("check %s %s: error: %s", claim.feed, where, check.error)
+        elif added or check.event:
+            log.info("check %s %s: %s", claim.feed, where, check.event or f"{added} new versions")
+        else:  # most checks: shown with -v
+            log.debug("check %s %s: nothing new", claim.feed, where)
         return outcome
 
     def _check_page(
@@ -547,11 +552,14 @@ class Updater:
         return version, check
 
     def _log(self, outcome: PollOutcome) -> None:
+        if outcome.not_modified and not outcome.error and not outcome.warning:
+            # Most polls of a large setup: shown with -v; the scheduler's
+            # periodic summary line counts them.
+            log.debug("poll %s %s: not modified", outcome.feed, outcome.locator)
+            return
         where = f"poll {outcome.feed} {outcome.locator}"
         if outcome.error:
             log.warning("%s: error: %s", where, outcome.error)
-        elif outcome.not_modified:
-            log.info("%s: not modified", where)
         else:
             log.info(
                 "%s: %d new articles, %d new versions",
