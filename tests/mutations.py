@@ -257,3 +257,12 @@ def applied(edit: Edit, stored: str) -> bool:
     if edit.present and _squash(_INVISIBLE.sub("", edit.present)) not in flat:
         return False
     return not (edit.absent and _squash(_INVISIBLE.sub("", edit.absent)) in flat)
+
+
+def extracted(block: str, stored: str) -> bool:
+    """Is the article's block (its text, as anchor() found it) in the stored
+    text? Its first and its last words both: a block that merely starts like
+    another one (a recipe card's summary repeating the intro's first
+    sentence) is not extracted because that other one is."""
+    flat, want = _squash(_INVISIBLE.sub("", stored)), _squash(_INVISIBLE.sub("", block))
+    return bool(want) and want[:60] in flat and want[-60:] in flat
