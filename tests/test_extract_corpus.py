@@ -65,6 +65,36 @@ def test_no_page_loses_article_text_that_plain_trafilatura_keeps() -> None:
     assert losses == []
 
 
+# Long pages of `<p>` and `<li>` left open (legal HTML), whose article
+# flatten_deep used to strip when it counted each of them as nesting.
+UNCLOSED = (
+    "pawszilla.com.celine.html",
+    "ekhn.de-Pflegefinanzierung.html",
+    "boxen1.com-ring-rückkehr.html",
+    "24ora.com-internationalschol.html",
+    "volksblatt.at-Alkoholkonsum.html",
+)
+
+
+def test_real_pages_are_not_flattened() -> None:
+    for page in sample():
+        html = decode_html(page.body, None)
+        assert flatten_deep(html) == html, page.file
+
+
+def test_pages_of_unclosed_paragraphs_keep_their_article() -> None:
+    urls = [u for u, item in corpus.annotations().items() if item["file"] in UNCLOSED]
+    pages = corpus.pages(urls)
+    assert len(pages) == len(UNCLOSED)
+    for page in pages:
+        html = decode_html(page.body, None)
+        assert flatten_deep(html) == html, page.file
+        plain = trafilatura.extract(html, url=page.url) or ""
+        title, text = stored(html, page.url)
+        ours = corpus.found(page.with_, f"{title}\n\n{text}")
+        assert [s for s in corpus.found(page.with_, plain) if s not in ours] == [], page.file
+
+
 def _version(title: str, text: str, number: int) -> LatestVersion:
     sha = decide(None, {}, title, text).sha256
     return LatestVersion(number, title, text, sha, datetime(2026, 3, 1, tzinfo=UTC))
