@@ -228,10 +228,15 @@ def edits(html: str, snippets: tuple[str, ...]) -> list[Edit]:
         "Officials confirmed on Friday evening that the figures would be reviewed again "
         "next month, after new information reached the committee."
     )
-    tag = at.tag if at.tag in ("p", "li", "blockquote", "dd") else "p"
-    added = etree.Element(tag)
+    added = etree.Element(at.tag if at.tag in ("p", "li", "blockquote", "dd") else "p")
     added.text = sentence
-    at.addnext(added)
+    if at.tag in ("div", "section", "article", "td"):
+        # the block is the article's container (a post body of <br>-separated
+        # lines, say): a new paragraph goes at its end, as an author adds one,
+        # not after it among the template's furniture
+        at.append(added)
+    else:
+        at.addnext(added)
     out.append(Edit("append", _serialise(d), present=sentence))
     d, at = current()
     if at is None:
