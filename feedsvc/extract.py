@@ -450,6 +450,19 @@ _NOTICE = re.compile(
     re.IGNORECASE,
 )
 NOTICE_MAX_WORDS = 20
+# What a template computes afresh for every request, anywhere in a short
+# block (VOLATILE_MAX_WORDS): a relative time ("Updated 5 minutes ago", "vor
+# 3 Stunden") or a live count of readers. Such a line changes while the
+# article does not: kept, it would make a revision of every poll.
+_VOLATILE = re.compile(
+    r"\b(?:\d+|an?|one) (?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?) ago\b"
+    r"|\bvor (?:\d+|einer?) (?:sekunden?|minuten?|stunden?|tag(?:en)?)\b"
+    r"|\bil y a \d+ (?:secondes?|minutes?|heures?|jours?)\b"
+    r"|\bhace \d+ (?:segundos?|minutos?|horas?|días?)\b"
+    r"|\b\d[\d,.]* (?:people|readers|users|visitors) (?:are )?(?:reading|viewing|watching|online)\b",
+    re.IGNORECASE,
+)
+VOLATILE_MAX_WORDS = 12
 
 
 def _is_furniture(text: str) -> bool:
@@ -457,6 +470,8 @@ def _is_furniture(text: str) -> bool:
     if not words:
         return False
     if len(words) <= NOTICE_MAX_WORDS and _NOTICE.search(text):
+        return True
+    if len(words) <= VOLATILE_MAX_WORDS and _VOLATILE.search(text):
         return True
     return len(words) <= FURNITURE_MAX_WORDS and bool(_FURNITURE.match(text))
 

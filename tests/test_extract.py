@@ -196,6 +196,9 @@ def test_article_sentences_are_not_boilerplate(line: str) -> None:
         "Letzte Änderung 14.02.2019",
         "Lesezeit: 2 Minuten",
         "4 min read",
+        "1204 people are reading this Updated 5 minutes ago",
+        "Aktualisiert vor 3 Stunden",
+        "Publié il y a 12 minutes",
     ],
 )
 def test_notices_beside_the_article_are_furniture(line: str) -> None:
@@ -210,6 +213,7 @@ def test_notices_beside_the_article_are_furniture(line: str) -> None:
         "Last updated in 1998, the register lists every listed building.",
         "The photo credit went to a local photographer, the paper said.",
         "Image rights are at the heart of the case.",
+        "Witnesses said the first engines arrived at the scene about 5 minutes ago, police said.",
     ],
 )
 def test_article_lines_are_not_notices(line: str) -> None:
