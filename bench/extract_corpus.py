@@ -111,7 +111,11 @@ _EXTRACTORS: dict[str, Extractor] = {}
 
 def _setup(before: str) -> None:
     import feedsvc.extract
+    from feedsvc import isolation
 
+    # extract_article in this process: CPU per page is measured here, and a
+    # pool of parser children would hide it
+    isolation.configure(isolation.Limits(workers=0))
     _EXTRACTORS.clear()
     _EXTRACTORS["trafilatura extract() defaults"] = plain
     _EXTRACTORS["trafilatura favor_precision=True"] = precision

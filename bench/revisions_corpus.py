@@ -88,7 +88,7 @@ def plan(page: corpus.CorpusPage) -> Plan | None:
         bodies.append(edit.html if edit else None)
         if edit:
             numbered[step] = edit
-    block = corpus.norm(at.text_content())[:60] if at is not None else ""
+    block = corpus.norm(at.text_content()) if at is not None else ""
     return Plan(page.url, bodies, numbered, block)
 
 
@@ -129,7 +129,7 @@ class Tally:
 def score_texts(p: Plan, texts: list[str], tally: Tally) -> None:
     """A text-comparison baseline: a revision when the text changes."""
     tally.pages += 1
-    if not p.block or p.block not in texts[0]:
+    if not mutations.extracted(p.block, texts[0]):
         return
     tally.extracted += 1
     if texts[1] != texts[0]:
@@ -217,7 +217,7 @@ def run_feedsvc(plans: list[Plan], tmp: Path, tally: Tally) -> float:
     cpu = time.process_time() - cpu
     for n, p in enumerate(plans):
         tally.pages += 1
-        if not counts[n][0] or not p.block or p.block not in _fold(texts[n][0]):
+        if not counts[n][0] or not mutations.extracted(p.block, texts[n][0]):
             continue
         tally.extracted += 1
         if counts[n][1] > counts[n][0]:

@@ -428,18 +428,59 @@ _FURNITURE = re.compile(
     re.IGNORECASE,
 )
 FURNITURE_MAX_WORDS = 25
+# Notices a template writes beside the article's text, each a short block of
+# its own (NOTICE_MAX_WORDS): an image credit ("Foto: ...", "(Bild: ...)",
+# "Crédit photo : ...", "© Agency"), a copyright line, a comment count, a
+# "last updated" stamp, a reading time.
+_NOTICE = re.compile(
+    r"^\W*(?:"
+    r"(?:(?:title|titel|cover|header|featured|beitrags|aufmacher)[ -]?)?"
+    r"(?:photo|foto|bild|image|picture)s?[ -]?(?:credits?|courtesy|quelle|source|nachweis)?\s?:"
+    r"|(?:photo |image )?credits?\s?:|cr[ée]dits?(?: photos?)?\s?:|fot\.\s|©|\(c\)\s"
+    r"|copyright\s*(?:©|\(c\)|\d{4}|:)"
+    r"|(?:no|keine|aucun|sin|brak|nessun|\d+)\s(?:comments?|kommentare?|commentaires?|comentarios?"
+    r"|komentarz[ey]?|commenti)\s*(?:$|[(:/|])|kommentare insgesamt\b"
+    r"|(?:last (?:modified|updated)|letzte (?:änderung|aktualisierung)|zuletzt (?:aktualisiert|geändert)"
+    r"|dernière mise à jour|mis à jour|actualizado|última actualización|ostatnia aktualizacja)"
+    r"(?:\s*:|\s+(?:on|am|le|el|em|the))?\s*\d"
+    r"|(?:reading time|lesezeit|lesedauer|temps de lecture)\s?:?\s?\d|\d+\s?min(?:utes?)?\.? read\b"
+    r")"
+    r"|\b(?:all rights reserved|alle rechte vorbehalten|tous droits réservés"
+    r"|todos los derechos reservados|wszelkie prawa zastrzeżone|tutti i diritti riservati)\b",
+    re.IGNORECASE,
+)
+NOTICE_MAX_WORDS = 20
+# What a template computes afresh for every request, anywhere in a short
+# block (VOLATILE_MAX_WORDS): a relative time ("Updated 5 minutes ago", "vor
+# 3 Stunden") or a live count of readers. Such a line changes while the
+# article does not: kept, it would make a revision of every poll.
+_VOLATILE = re.compile(
+    r"\b(?:\d+|an?|one) (?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?) ago\b"
+    r"|\bvor (?:\d+|einer?) (?:sekunden?|minuten?|stunden?|tag(?:en)?)\b"
+    r"|\bil y a \d+ (?:secondes?|minutes?|heures?|jours?)\b"
+    r"|\bhace \d+ (?:segundos?|minutos?|horas?|días?)\b"
+    r"|\b\d[\d,.]* (?:people|readers|users|visitors) (?:are )?(?:reading|viewing|watching|online)\b",
+    re.IGNORECASE,
+)
+VOLATILE_MAX_WORDS = 12
 
 
 def _is_furniture(text: str) -> bool:
     words = text.split()
-    return bool(words) and len(words) <= FURNITURE_MAX_WORDS and bool(_FURNITURE.match(text))
+    if not words:
+        return False
+    if len(words) <= NOTICE_MAX_WORDS and _NOTICE.search(text):
+        return True
+    if len(words) <= VOLATILE_MAX_WORDS and _VOLATILE.search(text):
+        return True
+    return len(words) <= FURNITURE_MAX_WORDS and bool(_FURNITURE.match(text))
 
 
 def _drop_boilerplate(body: etree._Element) -> None:
     """Remove paragraphs, headings and list items that are a boilerplate line
     whole ("Image Credit: ...", "Share this:") or a short block of CMS
-    furniture ("Read more: ...", "Weitere Themen"), so neither the stored
-    HTML nor the text shows them."""
+    furniture ("Read more: ...", "Weitere Themen", "Foto: dpa", "3 Kommentare"),
+    so neither the stored HTML nor the text shows them."""
     for el in list(body.iter("p", "head", "item", "quote")):
         text = " ".join("".join(el.itertext()).split())
         if not text or el.getparent() is None:

@@ -228,10 +228,15 @@ def edits(html: str, snippets: tuple[str, ...]) -> list[Edit]:
         "Officials confirmed on Friday evening that the figures would be reviewed again "
         "next month, after new information reached the committee."
     )
-    tag = at.tag if at.tag in ("p", "li", "blockquote", "dd") else "p"
-    added = etree.Element(tag)
+    added = etree.Element(at.tag if at.tag in ("p", "li", "blockquote", "dd") else "p")
     added.text = sentence
-    at.addnext(added)
+    if at.tag in ("div", "section", "article", "td"):
+        # the block is the article's container (a post body of <br>-separated
+        # lines, say): a new paragraph goes at its end, as an author adds one,
+        # not after it among the template's furniture
+        at.append(added)
+    else:
+        at.addnext(added)
     out.append(Edit("append", _serialise(d), present=sentence))
     d, at = current()
     if at is None:
@@ -257,3 +262,12 @@ def applied(edit: Edit, stored: str) -> bool:
     if edit.present and _squash(_INVISIBLE.sub("", edit.present)) not in flat:
         return False
     return not (edit.absent and _squash(_INVISIBLE.sub("", edit.absent)) in flat)
+
+
+def extracted(block: str, stored: str) -> bool:
+    """Is the article's block (its text, as anchor() found it) in the stored
+    text? Its first and its last words both: a block that merely starts like
+    another one (a recipe card's summary repeating the intro's first
+    sentence) is not extracted because that other one is."""
+    flat, want = _squash(_INVISIBLE.sub("", stored)), _squash(_INVISIBLE.sub("", block))
+    return bool(want) and want[:60] in flat and want[-60:] in flat

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from feedsvc.extract import extract_article
+from feedsvc.extract import _is_furniture, extract_article
 from feedsvc.local import read_file
 from feedsvc.revisions import content_hash, is_boilerplate, normalise, normalise_title
 from feedsvc.text import html_to_text
@@ -178,3 +178,43 @@ def test_boilerplate_lines_are_recognised(line: str) -> None:
 )
 def test_article_sentences_are_not_boilerplate(line: str) -> None:
     assert not is_boilerplate(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Foto: dpa",
+        "(Bild: Dieter Stork)",
+        "Titelbild: Fachy Marín on Unsplash",
+        "Crédit photo : KB / Bondy Blog",
+        "Featured image: Tetbir Salim via Unsplash",
+        "© Thomson Reuters 2020",
+        "Copyright 2023 Sunbeam Television Corp. All rights reserved.",
+        "Keine Kommentare (Kommentare erscheinen erst nach unserer Freigabe)",
+        "5 Kommentare",
+        "Last updated: 13 July 2020",
+        "Letzte Änderung 14.02.2019",
+        "Lesezeit: 2 Minuten",
+        "4 min read",
+        "1204 people are reading this Updated 5 minutes ago",
+        "Aktualisiert vor 3 Stunden",
+        "Publié il y a 12 minutes",
+    ],
+)
+def test_notices_beside_the_article_are_furniture(line: str) -> None:
+    assert _is_furniture(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Copyright reform",
+        "No comments were made by the minister when the figures came out.",
+        "Last updated in 1998, the register lists every listed building.",
+        "The photo credit went to a local photographer, the paper said.",
+        "Image rights are at the heart of the case.",
+        "Witnesses said the first engines arrived at the scene about 5 minutes ago, police said.",
+    ],
+)
+def test_article_lines_are_not_notices(line: str) -> None:
+    assert not _is_furniture(line)

@@ -29,6 +29,8 @@ ADVERSARIAL: dict[str, Callable[[int], str]] = {
     "blank lines": lambda n: " \n" * n,
     "deep nesting": lambda n: "<div>" * n + "x" + "</div>" * n,
     "open tags without end": lambda n: "<div><p>" * n,
+    "end tags far below": lambda n: "<div>" + "<i>" * 40 + "</div>" * n,
+    "unclosed paragraphs and items": lambda n: "<ul><li><p>" * n,
     "bidi overrides": lambda n: "\u202e" * n,
     "correction notices": lambda n: "\n\ncorrection" * n,
 }
