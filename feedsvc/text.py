@@ -280,47 +280,26 @@ _END_RANK = {
 _TABLE_PARTS = frozenset(
     ["table", "thead", "tbody", "tfoot", "tr", "td", "th", "caption", "colgroup"]
 )
-_BLOCK_END = _TABLE_PARTS | frozenset(
-    [
-        "address",
-        "article",
-        "aside",
-        "blockquote",
-        "button",
-        "center",
-        "details",
-        "dialog",
-        "dir",
-        "div",
-        "dl",
-        "dd",
-        "dt",
-        "fieldset",
-        "figcaption",
-        "figure",
-        "footer",
-        "form",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "header",
-        "hgroup",
-        "li",
-        "listing",
-        "main",
-        "menu",
-        "nav",
-        "ol",
-        "p",
-        "pre",
-        "search",
-        "section",
-        "summary",
-        "ul",
-    ]
+# The block end tags: the blocks (bar the void <hr>, which has none), table
+# parts and a few more.
+_BLOCK_END = (
+    (BLOCK_TAGS - {"hr"})
+    | _TABLE_PARTS
+    | frozenset(
+        [
+            "button",
+            "center",
+            "details",
+            "dialog",
+            "dir",
+            "fieldset",
+            "hgroup",
+            "listing",
+            "menu",
+            "search",
+            "summary",
+        ]
+    )
 )
 _BOUNDARY = frozenset(
     [
