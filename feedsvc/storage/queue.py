@@ -14,7 +14,6 @@ from sqlalchemy import (
     Row,
     Table,
     and_,
-    exists,
     insert,
     or_,
     select,
@@ -227,19 +226,11 @@ class QueueStore(StoreBase):
             release_lease(conn, sources, source.id, source.lease_owner)
 
     def _checkable(self, now: datetime, *, due_only: bool = True) -> Any:
-        """Article pages checked on their own: not a page source's, whose
-        checks are its source's polls (the two fall due together, and
-        claiming both fetched the page twice)."""
         free = or_(articles.c.lease_until.is_(None), articles.c.lease_until < now)
-        home = sources.alias("home")
-        page_source = exists().where(
-            and_(home.c.id == articles.c.source_id, home.c.locator == articles.c.key)
-        )
         where = and_(
             articles.c.status.in_(("active", "dropped")),
             articles.c.url.is_not(None),
             free,
-            ~page_source,
         )
         if due_only:
             where = and_(
