@@ -5,14 +5,27 @@ matched a row owns it until its lease runs out or it is finished."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import functools
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Row, Table, Text, and_, bindparam, func, select, true, update
+from sqlalchemy import (
+    Integer,
+    Row,
+    Table,
+    Text,
+    Update,
+    and_,
+    bindparam,
+    func,
+    select,
+    true,
+    update,
+)
 
 from feedsvc.models import ArticleForCheck, SourceForUpdate
-from feedsvc.storage.queue import QueueStore
+from feedsvc.storage.queue import QueueStore, claimable_sources
 from feedsvc.storage.rows import load_for_update, source_for_update
 from feedsvc.storage.tables import articles, sources
 
@@ -42,52 +55,9 @@ class ClaimStore(QueueStore):
         params: dict[str, Any] = {f"h{i}": p for i, p in enumerate(hosts)}
         params |= {"now": now, "owner": owner, "until": lease_until, "limit": limit}
         with self._write() as conn:
-            rows = list(conn.execute(self._source_claim(len(hosts)), params))
+            rows = list(conn.execute(_source_claim(self.dialect, len(hosts)), params))
         rows.sort(key=lambda r: r.next_poll_at)
         return [source_for_update(r, owner, page=bool(r.page)) for r in rows]
-
-    def _source_claim(self, patterns: int) -> Any:
-        """claim_due_sources's statement for this many host patterns, built
-        once with bound parameters: a worker claims many times a second, and
-        building and cache-keying the statement cost more than running it."""
-        key = ("source claim", patterns)
-        if key in self._statements:
-            return self._statements[key]
-        now = bindparam("now", type_=sources.c.next_poll_at.type)
-        where = and_(
-            self._claimable(now),
-            *(
-                ~sources.c.url.like(bindparam(f"h{i}", type_=Text), escape="\\")
-                for i in range(patterns)
-            ),
-        )
-        pick = (
-            select(sources.c.id)
-            .where(where)
-            .order_by(sources.c.next_poll_at)
-            .limit(bindparam("limit", type_=Integer))
-        )
-        if self.dialect == "postgresql":
-            pick = pick.with_for_update(skip_locked=True)
-        # Whether each is an article page comes back with the claim (one
-        # lookup in the unique index on (feed, key)), so an unchanged
-        # answer from a feed needs no read of its own.
-        page = (
-            select(articles.c.id)
-            .where(and_(articles.c.feed == sources.c.feed, articles.c.key == sources.c.locator))
-            .exists()
-            .label("page")
-        )
-        self._statements[key] = (
-            update(sources)
-            .where(and_(sources.c.id.in_(pick.scalar_subquery()), where))
-            .values(
-                lease_owner=bindparam("owner", type_=sources.c.lease_owner.type),
-                lease_until=bindparam("until", type_=sources.c.lease_until.type),
-            )
-            .returning(*sources.c, page)
-        )
-        return self._statements[key]
 
     def claim_due_articles(
         self,
@@ -153,8 +123,6 @@ class ClaimStore(QueueStore):
         owner: str,
         lease_until: datetime,
         limit: int,
-        *,
-        extra: Sequence[Any] = (),
     ) -> list[Row[Any]]:
         if limit <= 0:
             return []
@@ -165,7 +133,7 @@ class ClaimStore(QueueStore):
             update(table)
             .where(and_(table.c.id.in_(pick.scalar_subquery()), where))
             .values(lease_owner=owner, lease_until=lease_until)
-            .returning(*table.c, *extra)
+            .returning(*table.c)
         )
         with self._write() as conn:
             return list(conn.execute(claim))
@@ -200,6 +168,47 @@ class ClaimStore(QueueStore):
     def renew_article_leases(self, owner: str, ids: Iterable[str], lease_until: datetime) -> int:
         """renew_leases, for article pages being checked."""
         return self._renew_leases(articles, owner, ids, lease_until)
+
+
+@functools.cache
+def _source_claim(dialect: str, patterns: int) -> Update:
+    """claim_due_sources's statement for this many host patterns, built
+    once with bound parameters: a worker claims many times a second, and
+    building and cache-keying the statement cost more than running it."""
+    now = bindparam("now", type_=sources.c.next_poll_at.type)
+    where = and_(
+        claimable_sources(now),
+        *(
+            ~sources.c.url.like(bindparam(f"h{i}", type_=Text), escape="\\")
+            for i in range(patterns)
+        ),
+    )
+    pick = (
+        select(sources.c.id)
+        .where(where)
+        .order_by(sources.c.next_poll_at)
+        .limit(bindparam("limit", type_=Integer))
+    )
+    if dialect == "postgresql":
+        pick = pick.with_for_update(skip_locked=True)
+    # Whether each is an article page comes back with the claim (one
+    # lookup in the unique index on (feed, key)), so an unchanged answer
+    # from a feed needs no read of its own.
+    page = (
+        select(articles.c.id)
+        .where(and_(articles.c.feed == sources.c.feed, articles.c.key == sources.c.locator))
+        .exists()
+        .label("page")
+    )
+    return (
+        update(sources)
+        .where(and_(sources.c.id.in_(pick.scalar_subquery()), where))
+        .values(
+            lease_owner=bindparam("owner", type_=sources.c.lease_owner.type),
+            lease_until=bindparam("until", type_=sources.c.lease_until.type),
+        )
+        .returning(*sources.c, page)
+    )
 
 
 def _not_on_hosts(url: Any, hosts: Iterable[str]) -> Any:

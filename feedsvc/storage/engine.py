@@ -106,9 +106,6 @@ class StoreBase:
         self.engine = create_db_engine(url, idle_timeout=idle_timeout)
         self._write_lock = threading.Lock()
         self._serials: SerialReader | None = None
-        # Statements built once with bound parameters, by the parts that
-        # run them many times a second (the scheduler's claims).
-        self._statements: dict[Any, Any] = {}
         # Called inside the transaction that writes each version (the
         # notification outbox, feedsvc/notify/outbox.py): what they write
         # commits or rolls back with the version.

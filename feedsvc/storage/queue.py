@@ -37,6 +37,21 @@ from feedsvc.storage.rows import (
 from feedsvc.storage.tables import articles, feed_state, sources
 
 
+def claimable_sources(
+    now: datetime | BindParameter[Any], *, feed: str | None = None, due_only: bool = True
+) -> Any:
+    """The condition on sources that may be claimed at `now` (a value, or a
+    bound parameter in a statement built once): active, not gone, not
+    leased, and (with due_only) due."""
+    free = or_(sources.c.lease_until.is_(None), sources.c.lease_until < now)
+    where = and_(sources.c.active.is_(True), sources.c.gone.is_(False), free)
+    if due_only:
+        where = and_(where, sources.c.next_poll_at <= now)
+    if feed is not None:
+        where = and_(where, sources.c.feed == feed)
+    return where
+
+
 class QueueStore(StoreBase):
     """Which sources and pages are due, and who holds them."""
 
@@ -81,22 +96,11 @@ class QueueStore(StoreBase):
             return
         conn.execute(insert(feed_state).values(feed=feed, serial=0, changed_at=now))
 
-    def _claimable(
-        self, now: datetime | BindParameter[Any], *, feed: str | None = None, due_only: bool = True
-    ) -> Any:
-        free = or_(sources.c.lease_until.is_(None), sources.c.lease_until < now)
-        where = and_(sources.c.active.is_(True), sources.c.gone.is_(False), free)
-        if due_only:
-            where = and_(where, sources.c.next_poll_at <= now)
-        if feed is not None:
-            where = and_(where, sources.c.feed == feed)
-        return where
-
     def list_candidate_sources(
         self, now: datetime, *, limit: int = 50, feed: str | None = None, due_only: bool = True
     ) -> list[int]:
         """Ids of sources that could be claimed now, most overdue first."""
-        where = self._claimable(now, feed=feed, due_only=due_only)
+        where = claimable_sources(now, feed=feed, due_only=due_only)
         with self.engine.connect() as conn:
             return list(
                 conn.execute(
@@ -111,7 +115,7 @@ class QueueStore(StoreBase):
         nothing is due. Each pool thread of each worker calls this just
         before a poll, so a worker takes only as much as it can poll now and
         the load spreads over the workers by itself."""
-        where = self._claimable(now, feed=feed)
+        where = claimable_sources(now, feed=feed)
         with self._write() as conn:
             row = self._claim_next(conn, sources, where, sources.c.next_poll_at, owner, lease_until)
         return source_for_update(row, owner) if row is not None else None
@@ -127,7 +131,7 @@ class QueueStore(StoreBase):
     ) -> SourceForUpdate | None:
         """Claim one given source (a `feedsvc poll` of everything). None if
         someone else holds it."""
-        where = and_(sources.c.id == source_id, self._claimable(now, due_only=due_only))
+        where = and_(sources.c.id == source_id, claimable_sources(now, due_only=due_only))
         with self._write() as conn:
             row = self._claim_next(conn, sources, where, sources.c.next_poll_at, owner, lease_until)
         return source_for_update(row, owner) if row is not None else None
