@@ -40,8 +40,9 @@ sys.path.insert(0, str(ROOT))
 import trafilatura  # noqa: E402
 
 from feedsvc.charset import decode_html  # noqa: E402
+from feedsvc.nesting import flatten_deep  # noqa: E402
 from feedsvc.revisions import normalise  # noqa: E402
-from feedsvc.text import flatten_deep, html_to_text  # noqa: E402
+from feedsvc.text import html_to_text  # noqa: E402
 from tests import corpus  # noqa: E402
 
 Extractor = Callable[[str, str], str]

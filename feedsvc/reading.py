@@ -21,10 +21,11 @@ from feedsvc.errors import ParseError
 from feedsvc.extract import EXTRACTOR, Rules, extract_article
 from feedsvc.fetch import Fetcher
 from feedsvc.models import ArticleForUpdate, EntryData, Evidence, FeedData, FetchResult
+from feedsvc.nesting import flatten_deep
 from feedsvc.parse import EXTRACTOR as PARSER
 from feedsvc.parse import looks_like_feed, parse_feed
 from feedsvc.revisions import looks_truncated, normalise
-from feedsvc.text import flatten_deep, html_to_text
+from feedsvc.text import html_to_text
 
 log = logging.getLogger("feedsvc.update")
 

@@ -12,8 +12,9 @@ from feedsvc.config import Settings
 from feedsvc.errors import FetchError, UsageError
 from feedsvc.extract import Extraction, Rules, extract
 from feedsvc.fetch import Fetcher
+from feedsvc.nesting import flatten_deep
 from feedsvc.revisions import normalise, normalise_title, word_count
-from feedsvc.text import flatten_deep, html_to_text, web_url
+from feedsvc.text import html_to_text, web_url
 
 
 @dataclass(frozen=True)

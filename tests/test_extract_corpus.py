@@ -22,8 +22,9 @@ import trafilatura
 from feedsvc.charset import decode_html
 from feedsvc.extract import extract_article
 from feedsvc.models import LatestVersion
+from feedsvc.nesting import flatten_deep
 from feedsvc.revisions import decide, normalise, normalise_title
-from feedsvc.text import flatten_deep, html_to_text
+from feedsvc.text import html_to_text
 from tests import corpus, mutations
 
 pytestmark = pytest.mark.skipif(

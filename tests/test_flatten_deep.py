@@ -1,4 +1,4 @@
-"""text.flatten_deep: hostile nesting is flattened before any parser sees
+"""nesting.flatten_deep: hostile nesting is flattened before any parser sees
 it, and a real page is not. Elements whose end tag HTML lets a page leave
 out (`<p>`, `<li>`, `<td>`, ...) are closed where parsers close them, so a
 long page of unclosed paragraphs is shallow, as lxml builds it."""
@@ -8,7 +8,8 @@ from __future__ import annotations
 import lxml.html
 
 from feedsvc.extract import read_article
-from feedsvc.text import MAX_DEPTH, flatten_deep, html_to_text
+from feedsvc.nesting import MAX_DEPTH, flatten_deep
+from feedsvc.text import html_to_text
 
 
 def _depth(html: str) -> int:
