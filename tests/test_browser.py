@@ -6,6 +6,7 @@ console errors, and leaves screenshots in test-artifacts/."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -178,15 +179,26 @@ def chart_sizes(page: Any) -> list[tuple[int, int]]:
     ]
 
 
+def wait_for_charts(page: Any, timeout: float = 30.0) -> None:
+    """Until every chart image has loaded (or failed). Polled from here:
+    page.wait_for_function polls with eval inside the page, which the
+    pages' Content-Security-Policy (rightly) refuses whenever the first
+    look is not already true."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(
+        "Array.from(document.querySelectorAll('figure.chart img')).every(e => e.complete)"
+    ):
+        assert time.monotonic() < deadline, "the charts did not load"
+        time.sleep(0.05)
+
+
 def test_stats_page_shows_its_charts(served: Newsroom, browser: Any) -> None:
     errors: list[str] = []
     base = served.settings.service.base_url
     page = open_page(browser, f"{base}/stats", errors)
     page.wait_for_load_state("networkidle")
     page.eval_on_selector_all("figure.chart img", "els => els.forEach(e => e.scrollIntoView())")
-    page.wait_for_function(
-        "Array.from(document.querySelectorAll('figure.chart img')).every(e => e.complete)"
-    )
+    wait_for_charts(page)
     sizes = chart_sizes(page)
     assert len(sizes) == 3
     assert all(w > 0 and h > 0 for w, h in sizes), sizes
@@ -201,9 +213,7 @@ def test_stats_page_shows_its_charts(served: Newsroom, browser: Any) -> None:
         device_scale_factor=2,
     )
     phone.eval_on_selector_all("figure.chart img", "els => els.forEach(e => e.scrollIntoView())")
-    phone.wait_for_function(
-        "Array.from(document.querySelectorAll('figure.chart img')).every(e => e.complete)"
-    )
+    wait_for_charts(phone)
     assert all(w > 0 and h > 0 for w, h in chart_sizes(phone))
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     phone.screenshot(path=str(ARTIFACTS / "phone-stats.png"), full_page=True)
