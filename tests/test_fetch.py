@@ -267,6 +267,18 @@ def test_chain_is_permanent_only_up_to_its_first_temporary_hop(
     assert result.permanent_url == httpserver.url_for("/b")
 
 
+def test_a_cookie_set_on_a_redirect_goes_back_with_the_next_request(
+    httpserver: HTTPServer, fetcher: Fetcher
+) -> None:
+    # A cookie check as some sites make one: set it, redirect, want it back.
+    httpserver.expect_request("/story").respond_with_response(
+        Response(status=302, headers={"Location": "/story/", "Set-Cookie": "seen=1; Path=/"})
+    )
+    httpserver.expect_request("/story/").respond_with_data(PAGE, content_type="text/html")
+    fetcher.get(httpserver.url_for("/story"))
+    assert requests_to(httpserver, "/story/")[0].cookies.get("seen") == "1"
+
+
 def test_redirect_loop_is_an_error(httpserver: HTTPServer, fetcher: Fetcher) -> None:
     redirect(httpserver, "/a", 302, "/b")
     redirect(httpserver, "/b", 302, "/a")
