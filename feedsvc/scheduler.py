@@ -45,7 +45,13 @@ from feedsvc.websub import HubPinger
 log = logging.getLogger("feedsvc.scheduler")
 
 MAX_WAITING = 256  # claimed jobs waiting for their host, at most, per process
-AHEAD = 2  # jobs handed to the pool per slot: one polling, one ready to go
+# Work is claimed a batch ahead of the poll threads: at least a row per
+# slot, and as many as the threads get through in CLAIM_AHEAD seconds, up to
+# MAX_BATCH. A claim is a statement and a transaction, and costs about as
+# much as a poll that finds nothing new; claimed too far ahead, work waits
+# here while another worker is idle.
+CLAIM_AHEAD = 0.25
+MAX_BATCH = 16
 REPORT_EVERY = 60.0  # seconds between the scheduler's summary log lines
 
 
@@ -138,13 +144,15 @@ class Scheduler:
         self.owner = owner or worker_id()
         sched = updater.settings.scheduler
         self.slots = sched.concurrency
+        self.batch = self.slots  # rows a claim takes (see CLAIM_AHEAD)
+        self.poll_seconds = 1.0  # a poll's time, moving average
         self.per_host = sched.per_host
         self.lease = sched.lease
         self.max_sleep = sched.tick
         self.on_outcome = on_outcome
         # Set when the process is stopping: no new claims, polls in flight finish.
         self.stopping = threading.Event()
-        self.wake = threading.Event()  # a poll finished, or stop
+        self.wake = threading.Event()  # room to claim, or stop
         self.lock = threading.Lock()
         self.running: dict[tuple[str, int | str], Job] = {}
         self.waiting: dict[str, deque[Job]] = {}
@@ -252,7 +260,7 @@ class Scheduler:
         with self.lock:
             if self._batch_ahead():
                 return 0  # the threads have work; claim a whole batch later
-            free = AHEAD * self.slots - len(self.running)
+            free = self.slots + self.batch - len(self.running)
             room = MAX_WAITING - sum(len(q) for q in self.waiting.values())
             full = {h for h, n in self.busy.items() if h and n >= self.per_host}
         limit = min(free, room)
@@ -276,11 +284,11 @@ class Scheduler:
         return len(jobs)
 
     def _batch_ahead(self) -> bool:
-        """(With self.lock held.) Is more handed to the pool than its
-        threads poll at once? Then the next claim waits until a batch of
-        `slots` is free: claiming one row each time a poll ends would make
-        every claim a statement (and a transaction) per poll."""
-        return len(self.running) > (AHEAD - 1) * self.slots
+        """(With self.lock held.) Is a batch still ahead of the threads?
+        Then the next claim waits until a whole batch is free: claiming one
+        row each time a poll ends would make every claim a statement (and a
+        transaction) per poll."""
+        return len(self.running) > self.slots
 
     def _enqueue(self, job: Job) -> None:
         with self.lock:
@@ -300,6 +308,7 @@ class Scheduler:
     def _poll(self, job: Job) -> None:
         outcome: PollOutcome | None = None
         fetched = _Once(lambda: self._fetched(job))
+        started = time.monotonic()
         try:
             if self.stopping.is_set():
                 self._release(job)  # claimed, not started: let another worker have it
@@ -316,23 +325,39 @@ class Scheduler:
             fetched()
             with self.lock:
                 del self.running[job.key]
-            self.wake.set()
+                self._timed(time.monotonic() - started)
+                claim = not self._batch_ahead()
+            if claim or self.stopping.is_set():
+                self.wake.set()  # once a batch of slots is free, not at every poll
         if outcome is not None and self.on_outcome is not None:
             self.on_outcome(outcome)
+
+    def _timed(self, seconds: float) -> None:
+        """(With self.lock held.) A poll took `seconds`: the next claims
+        take what the threads get through in CLAIM_AHEAD seconds."""
+        self.poll_seconds += (seconds - self.poll_seconds) / 16
+        rows = int(self.slots * CLAIM_AHEAD / max(self.poll_seconds, 1e-3))
+        self.batch = max(self.slots, min(rows, MAX_BATCH))
 
     def _fetched(self, job: Job) -> None:
         """The job's request is answered: its host may take the next one
         (parsing and writing need no more of the host's slots)."""
         with self.lock:
+            was_full = self.busy[job.host] >= self.per_host
             self.busy[job.host] -= 1
             if self.busy[job.host] <= 0:
                 del self.busy[job.host]
             queue = self.waiting.get(job.host)
-            if queue and not self.stopping.is_set():
+            started = bool(queue) and not self.stopping.is_set()
+            if started:
+                assert queue is not None
                 self._start(queue.popleft())
             if queue is not None and not queue:
                 del self.waiting[job.host]
-        self.wake.set()
+            # The claims left this host out while it was full: claim again.
+            claim = was_full and not started and not self._batch_ahead()
+        if claim:
+            self.wake.set()
 
     def _idle_for(self) -> float:
         """How long to sleep when nothing could be claimed: until the next
