@@ -18,7 +18,11 @@ fetches. Phases, for each database and each number of feeds:
   worker process(es), for 1 and 2 workers; worker RSS.
 - minimal: the baseline, a poller that does only what is unavoidable
   (8 threads, httpx conditional GET, one UPDATE of the next poll time per
-  source) on the same upstream and database, saturated the same way.
+  source) on the same upstream and database, saturated the same way. It
+  runs in turn with the single worker (stopped by SIGSTOP meanwhile),
+  `--rounds` windows each, and the ratio is the median of the rounds'
+  ratios: this machine's load moves by a third within a minute, so a
+  baseline measured a minute apart is no baseline.
 - held: one worker, sources due spread evenly over one interval (from
   just after the worker is up), 90% 304 and 10% changed: polls per second
   and lateness (how long after its due time each poll started, from the
@@ -45,6 +49,7 @@ import random
 import re
 import signal
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -374,33 +379,60 @@ def stop_workers(procs: list[subprocess.Popen[bytes]]) -> None:
 
 
 def saturated(
-    kind: str, upstream: Upstream, feeds: int, workers: int, seconds: float
+    kind: str, upstream: Upstream, feeds: int, workers: int, seconds: float, rounds: int
 ) -> dict[str, float]:
-    """Unchanged polls per second with every source always due."""
+    """Unchanged polls per second with every source always due. With one
+    worker, the minimal poller runs between its windows (the worker stopped
+    with SIGSTOP meanwhile): `rounds` pairs of windows, so that both see the
+    same machine (its load moves by a third within a minute here)."""
     with tempfile.TemporaryDirectory() as tmp, database(kind, Path(tmp)) as db:
         folder = Path(tmp)
         path = write_config(folder, db, upstream, feeds, interval=1)
         seed(path, upstream, feeds, spread=0)
         upstream.counts(changed=0.0)
+        baseline = Minimal(kind, upstream, feeds, folder / "minimal") if workers == 1 else None
         procs = start_workers(path, workers, folder)
+        rates: list[float] = []
+        minimal_rates: list[float] = []
+        polls = 0
+        cpu = elapsed = 0.0
         try:
             startup = wait_until_polling(procs, path)
             time.sleep(2.0)  # each host's client made, claims a batch ahead
-            before = upstream.counts()["304"]
-            cpu0 = sum(cpu_seconds(p.pid) for p in procs)
-            t0 = time.monotonic()
-            time.sleep(seconds)
-            polls = upstream.counts()["304"] - before
-            elapsed = time.monotonic() - t0
-            cpu = sum(cpu_seconds(p.pid) for p in procs) - cpu0
+            window = seconds / rounds
+            for _ in range(rounds):
+                before = upstream.counts()["304"]
+                cpu0 = sum(cpu_seconds(p.pid) for p in procs)
+                t0 = time.monotonic()
+                time.sleep(window)
+                done = upstream.counts()["304"] - before
+                took = time.monotonic() - t0
+                cpu += sum(cpu_seconds(p.pid) for p in procs) - cpu0
+                polls, elapsed = polls + done, elapsed + took
+                rates.append(done / took)
+                if baseline is not None:
+                    for p in procs:
+                        p.send_signal(signal.SIGSTOP)
+                    try:
+                        minimal_rates.append(baseline.run(window))
+                    finally:
+                        for p in procs:
+                            p.send_signal(signal.SIGCONT)
+                    time.sleep(0.5)  # back to its pace
             rss = max(rss_mb(p.pid) for p in procs)
         finally:
             stop_workers(procs)
+            if baseline is not None:
+                baseline.close()
+    ratios = [r / m for r, m in zip(rates, minimal_rates, strict=True)]
     return {
         "polls_s": polls / elapsed,
         "cpu_ms": 1000 * cpu / max(polls, 1),
         "rss": rss,
         "startup": startup,
+        "minimal_s": statistics.median(minimal_rates) if minimal_rates else float("nan"),
+        "ratio": statistics.median(ratios) if ratios else float("nan"),
+        "ratios": ratios,  # type: ignore[dict-item]
     }
 
 
@@ -453,13 +485,18 @@ def held(
 # -- the baseline: a minimal poller ------------------------------------------------
 
 
-def minimal(kind: str, upstream: Upstream, feeds: int, seconds: float) -> float:
-    """Polls per second of the least a poller must do: a conditional GET
-    (validators in memory, one httpx client per host) and one UPDATE of the
-    next poll time, 8 threads, saturated, all 304."""
-    import httpx
+class Minimal:
+    """The least a poller must do: a conditional GET (validators in memory,
+    one httpx client per host) and one UPDATE of the next poll time, 8
+    threads, saturated, all 304; on its own table in the same database."""
 
-    with tempfile.TemporaryDirectory() as tmp, database(kind, Path(tmp)) as db:
+    def __init__(self, kind: str, upstream: Upstream, feeds: int, folder: Path) -> None:
+        import httpx
+
+        self.upstream, self.feeds = upstream, feeds
+        folder.mkdir(exist_ok=True)
+        self._db = database(kind, folder)
+        db = self._db.__enter__()
         if kind == "sqlite":
             path = db.removeprefix("sqlite:///")
 
@@ -469,44 +506,47 @@ def minimal(kind: str, upstream: Upstream, feeds: int, seconds: float) -> float:
                 conn.execute("PRAGMA synchronous=NORMAL")
                 return conn
 
-            mark = "?"
+            self.mark = "?"
         else:
             import psycopg
 
             def connect() -> Any:
                 return psycopg.connect(db)
 
-            mark = "%s"
+            self.mark = "%s"
+        self.connect = connect
         with connect() as conn:
             conn.execute("CREATE TABLE mini (id INTEGER PRIMARY KEY, etag TEXT, next_at REAL)")
             conn.cursor().executemany(
-                f"INSERT INTO mini VALUES ({mark}, {mark}, 0)",
+                f"INSERT INTO mini VALUES ({self.mark}, {self.mark}, 0)",
                 [(n, upstream.etag(n)) for n in range(feeds)],
             )
             conn.commit()
-        upstream.counts(changed=0.0)
+        self.order = list(range(feeds))
+        random.shuffle(self.order)
+        self.cursor = 0
+        self.etags = {n: upstream.etag(n) for n in range(feeds)}
+        self.clients = {host: httpx.Client() for host in HOSTS}  # connections kept per host
+
+    def run(self, seconds: float) -> float:
+        """Poll for `seconds`; polls per second."""
         stop = time.monotonic() + seconds
         count = [0]
         lock = threading.Lock()
-        order = list(range(feeds))
-        random.shuffle(order)
-        cursor = [0]
-
-        etags = {n: upstream.etag(n) for n in range(feeds)}
-        clients = {host: httpx.Client() for host in HOSTS}  # connections kept per host
+        mark = self.mark
 
         def work() -> None:
-            conn = connect()
+            conn = self.connect()
             while time.monotonic() < stop:
                 with lock:
-                    n = order[cursor[0] % feeds]
-                    cursor[0] += 1
-                client = clients[HOSTS[n % len(HOSTS)]]
-                r = client.get(upstream.url(n), headers={"If-None-Match": etags[n]})
-                etags[n] = r.headers.get("etag", etags[n])
+                    n = self.order[self.cursor % self.feeds]
+                    self.cursor += 1
+                client = self.clients[HOSTS[n % len(HOSTS)]]
+                r = client.get(self.upstream.url(n), headers={"If-None-Match": self.etags[n]})
+                self.etags[n] = r.headers.get("etag", self.etags[n])
                 conn.execute(
                     f"UPDATE mini SET etag = {mark}, next_at = {mark} WHERE id = {mark}",
-                    (etags[n], time.time() + 900, n),
+                    (self.etags[n], time.time() + 900, n),
                 )
                 conn.commit()
                 with lock:
@@ -519,9 +559,12 @@ def minimal(kind: str, upstream: Upstream, feeds: int, seconds: float) -> float:
             t.start()
         for t in threads:
             t.join()
-        for client in clients.values():
-            client.close()
         return count[0] / (time.monotonic() - t0)
+
+    def close(self) -> None:
+        for client in self.clients.values():
+            client.close()
+        self._db.__exit__(None, None, None)
 
 
 # -- the report ------------------------------------------------------------------
@@ -534,6 +577,12 @@ def main() -> None:
     parser.add_argument("--db", nargs="+", default=["sqlite", "postgres"])
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=4,
+        help="windows of feedsvc and the minimal poller, taken in turn",
+    )
     parser.add_argument("--held-interval", type=float, default=900.0)
     parser.add_argument("--held-seconds", type=float, default=240.0)
     parser.add_argument("--no-held", action="store_true")
@@ -554,25 +603,26 @@ def main() -> None:
             "| start-up s |"
         )
         print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
-        ones: dict[tuple[str, int], float] = {}
+        ones: dict[tuple[str, int], dict[str, Any]] = {}
         for kind in args.db:
             for feeds in args.feeds:
                 for workers in args.workers:
-                    r = saturated(kind, upstream, feeds, workers, args.seconds)
+                    r = saturated(kind, upstream, feeds, workers, args.seconds, args.rounds)
                     if workers == 1:
-                        ones[kind, feeds] = r["polls_s"]
+                        ones[kind, feeds] = r
                     print(
                         f"| {kind} | {feeds} | {workers} | {r['polls_s']:.0f} | "
                         f"{r['cpu_ms']:.2f} | {r['rss']:.0f} | {r['startup']:.1f} |",
                         flush=True,
                     )
-        print("\n| db | feeds | minimal poller polls/s | feedsvc (1 worker) / minimal |")
-        print("| --- | ---: | ---: | ---: |")
-        for kind in args.db:
-            for feeds in args.feeds:
-                rate = minimal(kind, upstream, feeds, args.seconds)
-                ratio = ones.get((kind, feeds), float("nan")) / rate
-                print(f"| {kind} | {feeds} | {rate:.0f} | {ratio:.2f} |", flush=True)
+        print(
+            "\n| db | feeds | minimal poller polls/s (median) | feedsvc / minimal (median) "
+            "| each round |"
+        )
+        print("| --- | ---: | ---: | ---: | --- |")
+        for (kind, feeds), r in ones.items():
+            each = " ".join(f"{x:.2f}" for x in r["ratios"])
+            print(f"| {kind} | {feeds} | {r['minimal_s']:.0f} | {r['ratio']:.2f} | {each} |")
         if not args.no_held:
             interval, feeds = args.held_interval, max(args.feeds)
             print(
