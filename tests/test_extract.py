@@ -124,6 +124,17 @@ def test_extraction_keeps_headings_lists_quotes_and_links() -> None:
     assert "Home" not in html_to_text(entry.html)
 
 
+def test_a_line_between_the_divs_of_a_blogger_post_is_article_text() -> None:
+    # Blogger writes a post as one <div> of text, <br>s and <div>s; the line
+    # between two <div>s is a tail, which trafilatura alone drops.
+    html = (PAGES / "blogger" / "v1.html").read_text(encoding="utf-8")
+    entry = extract_article(html, "https://blog.example/36")
+    text = html_to_text(entry.html)
+    assert "Maintenance releases for the 3.6 series" in text
+    assert "as PEP 494 says" in text
+    assert text.index("distributors") < text.index("Maintenance") < text.index("We hope")
+
+
 def test_the_page_metadata_is_read() -> None:
     html = (PAGES / "newspaper" / "v1.html").read_text(encoding="utf-8")
     entry = extract_article(html, "https://newspaper.example/story")

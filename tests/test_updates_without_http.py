@@ -98,6 +98,23 @@ def test_a_page_edited_under_an_unchanged_feed_is_a_version_at_its_next_check(
     assert desk.versions() == [1, 2]
 
 
+def test_an_edit_between_the_divs_of_a_blogger_post_is_a_version(desk: Desk) -> None:
+    # Blogger's post body: text, <br>s and <div>s in one <div>; the edited
+    # line lies between two <div>s ("first quarter" -> "second quarter").
+    desk.web.publish(STORY, page("blogger/v1.html"))
+    desk.poll()
+    desk.web.publish(STORY, page("blogger/v2.html"))
+    due = next_check(desk.store, desk.article())
+    assert due is not None
+    desk.clock.now = due
+
+    desk.updater.check_articles("desk")
+
+    assert desk.versions() == [1, 2]
+    latest = desk.store.get_version(desk.article(), 2)
+    assert "starting in the second quarter of 2017" in latest.text
+
+
 def test_a_page_that_answers_304_to_its_check_makes_no_version(desk: Desk) -> None:
     desk.poll()
     due = next_check(desk.store, desk.article())
