@@ -144,8 +144,7 @@ class Scheduler:
         self.owner = owner or worker_id()
         sched = updater.settings.scheduler
         self.slots = sched.concurrency
-        self.batch = self.slots  # rows a claim takes (see CLAIM_AHEAD)
-        self.poll_seconds = 1.0  # a poll's time, moving average
+        self.poll_seconds = 1.0  # a poll's time, moving average (see _batch)
         self.per_host = sched.per_host
         self.lease = sched.lease
         self.max_sleep = sched.tick
@@ -260,7 +259,7 @@ class Scheduler:
         with self.lock:
             if self._batch_ahead():
                 return 0  # the threads have work; claim a whole batch later
-            free = self.slots + self.batch - len(self.running)
+            free = self.slots + self._batch() - len(self.running)
             room = MAX_WAITING - sum(len(q) for q in self.waiting.values())
             full = {h for h, n in self.busy.items() if h and n >= self.per_host}
         limit = min(free, room)
@@ -325,19 +324,18 @@ class Scheduler:
             fetched()
             with self.lock:
                 del self.running[job.key]
-                self._timed(time.monotonic() - started)
+                self.poll_seconds += (time.monotonic() - started - self.poll_seconds) / 16
                 claim = not self._batch_ahead()
             if claim or self.stopping.is_set():
                 self.wake.set()  # once a batch of slots is free, not at every poll
         if outcome is not None and self.on_outcome is not None:
             self.on_outcome(outcome)
 
-    def _timed(self, seconds: float) -> None:
-        """(With self.lock held.) A poll took `seconds`: the next claims
-        take what the threads get through in CLAIM_AHEAD seconds."""
-        self.poll_seconds += (seconds - self.poll_seconds) / 16
+    def _batch(self) -> int:
+        """(With self.lock held.) The rows a claim takes: what the threads
+        get through in CLAIM_AHEAD seconds at the recent poll time."""
         rows = int(self.slots * CLAIM_AHEAD / max(self.poll_seconds, 1e-3))
-        self.batch = max(self.slots, min(rows, MAX_BATCH))
+        return max(self.slots, min(rows, MAX_BATCH))
 
     def _fetched(self, job: Job) -> None:
         """The job's request is answered: its host may take the next one
