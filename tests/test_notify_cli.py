@@ -29,6 +29,22 @@ def feedsvc(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def config_in(tmp_path: Path, targets: list[dict[str, object]], **delivery: object) -> Path:
+    """config.toml in `tmp_path`: a SQLite database and one feed, the folder
+    tmp_path/articles, notifying `targets`."""
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    config = tmp_path / "config.toml"
+    config.write_text(
+        toml_config(f"sqlite:///{tmp_path}/db.sqlite", folder, targets, delivery=delivery)
+    )
+    return config
+
+
+def desk_target(receiver: Receiver) -> dict[str, object]:
+    return {"name": "desk", "webhook": receiver.url + "/hook", "secret": SECRET}
+
+
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     r = Receiver()
@@ -74,10 +90,7 @@ BAD = [
 def test_a_bad_target_is_one_line_exit_2_and_no_secret(
     tmp_path: Path, target: dict[str, object], message: str
 ) -> None:
-    folder = tmp_path / "articles"
-    folder.mkdir()
-    config = tmp_path / "config.toml"
-    config.write_text(toml_config(f"sqlite:///{tmp_path}/db.sqlite", folder, [target]))
+    config = config_in(tmp_path, [target])
 
     result = CliRunner().invoke(main, ["notify", "status", "--config", str(config)])
 
@@ -107,16 +120,7 @@ def test_settings_never_show_a_secret(tmp_path: Path, clock: FakeClock) -> None:
 
 
 def test_notify_test_sends_a_sample_and_says_so(tmp_path: Path, receiver: Receiver) -> None:
-    folder = tmp_path / "articles"
-    folder.mkdir()
-    config = tmp_path / "config.toml"
-    config.write_text(
-        toml_config(
-            f"sqlite:///{tmp_path}/db.sqlite",
-            folder,
-            [{"name": "desk", "webhook": receiver.url + "/hook", "secret": SECRET}],
-        )
-    )
+    config = config_in(tmp_path, [desk_target(receiver)])
     result = feedsvc(config, "notify", "test", "desk")
     assert (result.returncode, result.stdout) == (0, "desk: delivered (HTTP 200)\n"), result.stderr
     [got] = receiver.received
@@ -142,7 +146,7 @@ def test_notify_status_lists_pending_and_failed(
         tmp_path,
         f"sqlite:///{tmp_path}/db.sqlite",
         clock,
-        [{"name": "desk", "webhook": receiver.url + "/hook", "secret": SECRET}],
+        [desk_target(receiver)],
     )
     desk.write("bridge", "Harbour bridge closed", LEAD, FERRIES)
     desk.poll()
@@ -180,18 +184,8 @@ def test_the_readme_examples_are_valid_targets(tmp_path: Path) -> None:
 def edited_story_desk(tmp_path: Path, receiver: Receiver, **delivery: object) -> Path:
     """A config whose one target is `receiver`, a story polled once, then
     edited on disk: the next `feedsvc poll` makes version 2 and its message."""
-    folder = tmp_path / "articles"
-    folder.mkdir()
-    config = tmp_path / "config.toml"
-    config.write_text(
-        toml_config(
-            f"sqlite:///{tmp_path}/db.sqlite",
-            folder,
-            [{"name": "desk", "webhook": receiver.url + "/hook", "secret": SECRET}],
-            delivery=delivery,
-        )
-    )
-    story = folder / "bridge.txt"
+    config = config_in(tmp_path, [desk_target(receiver)], **delivery)
+    story = tmp_path / "articles" / "bridge.txt"
     story.write_text(f"Harbour bridge closed\n\n{LEAD}\n\n{FERRIES}\n", encoding="utf-8")
     first = feedsvc(config, "poll")
     assert first.returncode == 0, first.stderr
