@@ -43,48 +43,6 @@ from feedsvc.text import element_text, html_to_text
 
 EXTRACTOR = f"trafilatura {trafilatura.__version__}"
 
-# Class/id tokens (whole, after splitting on spaces, "-" and "_") that name
-# page furniture on most templates: comment threads and forms, share and like
-# widgets, related/"most read" rails, newsletter calls, ad slots. An element
-# is furniture when one of its tokens is here and no token says "article
-# body" (FURNITURE_VETO); it is dropped only if it holds little of the page's
-# text (see _prune).
-FURNITURE_TOKENS = frozenset(
-    [
-        "comment",
-        "comments",
-        "commentlist",
-        "respond",
-        "sharedaddy",
-        "share",
-        "sharing",
-        "social",
-        "related",
-        "mostread",
-        "newsletter",
-        "subscribe",
-        "subscription",
-        "signup",
-        "advert",
-        "advertisement",
-        "ad",
-        "ads",
-        "adslot",
-        "banner",
-        "likes",
-        "outbrain",
-        "taboola",
-        "popular",
-        "trending",
-        "breadcrumb",
-        "breadcrumbs",
-    ]
-)
-FURNITURE_VETO = frozenset(["content", "body", "entry", "article", "post", "main", "text", "story"])
-# A furniture element is dropped only if it holds at most this share of the
-# text in the page's paragraphs.
-MAX_FURNITURE_SHARE = 0.2
-_TOKEN_SPLIT = re.compile(r"[\s_\-]+")
 # " | Site", " - Site", " — Site", " :: Site", " · Site" at either end
 _DECORATION = re.compile("\\s+(?:\\||-|\u2013|\u2014|::|\u00b7|\u2022|\u00bb|/)\\s+")
 
@@ -167,7 +125,6 @@ def extract(html: str, url: str, key: str | None = None, rules: Rules | None = N
     if tree is not None:
         if rules is not None and (rules.include or rules.exclude):
             include_matched = _apply_rules(tree, rules, removed)
-        _prune(tree)
         _wrap_loose_text(tree)
     links = _links(tree) if tree is not None else {}
     try:
@@ -266,35 +223,6 @@ def _remove(el: etree._Element) -> None:
         else:
             parent.text = (parent.text or "") + el.tail
     parent.remove(el)
-
-
-def _tokens(el: etree._Element) -> set[str]:
-    value = f"{el.get('class') or ''} {el.get('id') or ''}".lower()
-    return {t for t in _TOKEN_SPLIT.split(value) if t}
-
-
-def _prune(tree: lxml.html.HtmlElement) -> None:
-    """Drop furniture (by whole class/id tokens) that holds little of the
-    page's paragraph text: never the article, whatever its template calls
-    its containers."""
-    paragraphs = [p for p in tree.iter("p") if isinstance(p.tag, str)]
-    total = sum(len("".join(p.itertext()).strip()) for p in paragraphs)
-    candidates = []
-    for el in tree.iter():
-        if not isinstance(el.tag, str) or el.tag in ("html", "body", "head"):
-            continue
-        tokens = _tokens(el)
-        if tokens & FURNITURE_TOKENS and not tokens & FURNITURE_VETO:
-            candidates.append(el)
-    for el in candidates:
-        if el.getparent() is None or any(a.getparent() is None for a in el.iterancestors()):
-            continue
-        if any(h.tag == "h1" for h in el.iter("h1")):
-            continue  # the headline lives here: not furniture
-        held = sum(len("".join(p.itertext()).strip()) for p in el.iter("p"))
-        if total and held > MAX_FURNITURE_SHARE * total:
-            continue
-        _remove(el)
 
 
 def _wrap_loose_text(tree: lxml.html.HtmlElement) -> None:
