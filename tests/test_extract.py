@@ -135,6 +135,41 @@ def test_a_line_between_the_divs_of_a_blogger_post_is_article_text() -> None:
     assert text.index("distributors") < text.index("Maintenance") < text.index("We hope")
 
 
+def test_article_sections_classed_with_furniture_words_are_article_text() -> None:
+    # Real templates name the article's own containers with words that
+    # elsewhere mean furniture: a test report's sections flagged as holding
+    # ad slots (BEM modifier "--Ads"), a live ticker's "comments".
+    sections = "".join(
+        f"""<section class="TestReport__Section TestReport__Section--Ads" id="{name}">
+        <h2>{name}</h2>
+        <p>{text} The tester used it for three weeks on a gas grill and a charcoal
+        kettle, with thick steaks, thin burgers and vegetables cut in rounds.</p>
+        </section>"""
+        for name, text in [
+            ("Lieferumfang", "The pan measures 35.7 by 29.4 cm and weighs two kilos."),
+            ("Ergebnis", "Strong heat only in the middle of the pan, the edges stay cooler."),
+            ("Fazit", "We are in steak heaven: the best grill pan we have tested this year."),
+        ]
+    )
+    ticker = "".join(
+        f'<div class="live-match-comment"><span>{minute}\'</span><p>{line}</p></div>'
+        for minute, line in [
+            (90, "Full time at the Moustoir! Lorient held on after a tense second half."),
+            (67, "The corner kick comes to nothing, the keeper punches it clear."),
+            (3, "Both sides feel each other out in the opening minutes of the match."),
+        ]
+    )
+    html = f"""<html><head><title>Grill pan test</title></head><body>
+    <article><h1>Grill pan test</h1>{sections}
+    <div class="live-match-comments">{ticker}</div></article></body></html>"""
+    text = html_to_text(extract_article(html, "https://review.example/grill").html)
+    assert "35.7 by 29.4 cm" in text
+    assert "Strong heat only in the middle" in text
+    assert "We are in steak heaven" in text
+    assert "Lorient held on" in text
+    assert "The corner kick comes to nothing" in text
+
+
 def test_the_page_metadata_is_read() -> None:
     html = (PAGES / "newspaper" / "v1.html").read_text(encoding="utf-8")
     entry = extract_article(html, "https://newspaper.example/story")
