@@ -127,18 +127,14 @@ class ArticleForUpdate:
 @dataclass(frozen=True)
 class ArticleForCheck:
     """An article claimed for a check of its page (due on its schedule, or
-    listed by a feed that `feedsvc poll` looks at now), leased like a source."""
+    listed by a feed that `feedsvc poll` looks at now), leased like a source.
+    Never a page source's: its source's polls are its checks."""
 
     feed: str
     source_id: int
-    source_locator: str  # the source it came from; == article.key for a page source
     status: str  # active (still in its source) or dropped (left it)
     article: ArticleForUpdate
     lease_owner: str
-
-    @property
-    def is_page_source(self) -> bool:
-        return self.article.key == self.source_locator
 
 
 @dataclass(frozen=True)

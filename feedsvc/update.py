@@ -161,9 +161,25 @@ class Updater:
             retry_after=retry_after,
             max_backoff=self.settings.scheduler.max_backoff,
         )
+        page = self._failed_page(source, feed, exc, now)
         with contextlib.suppress(LeaseLost):  # another worker owns it now
-            self.store.fail_poll(source, now, message, when, gone=gone)
+            self.store.fail_poll(source, now, message, when, gone=gone, page=page)
         return PollOutcome(source.id, source.feed, source.locator, error=message)
+
+    def _failed_page(
+        self, source: SourceForUpdate, feed: FeedSettings, exc: Exception, now: datetime
+    ) -> tuple[str, CheckIntent] | None:
+        """A page source's failed poll is its page's failed check: a 404 or
+        410 is a "gone" event in the article's history, other errors back
+        the page off (the source is its only checker: see PAGE_SOURCE)."""
+        if source.page is False or not isinstance(exc, FeedsvcError):
+            return None
+        article = self.store.get_articles_for_update(source.feed, [source.locator]).get(
+            source.locator
+        )
+        if article is None:
+            return None
+        return article.id, checks.after_failure(self.settings, article, feed, exc, now)
 
     def _poll(
         self,
@@ -475,7 +491,7 @@ class Updater:
             self.store.release_article(a.id, claim.lease_owner)
             return PollOutcome(claim.source_id, claim.feed, where, error="feed not configured")
         try:
-            if claim.is_page_source or feed.fetch_articles:
+            if feed.fetch_articles:
                 try:
                     version, check = self._check_page(claim, feed, now)
                 finally:
@@ -538,16 +554,8 @@ class Updater:
                 entry = replace(entry, title=a.latest.title)  # a page without a headline
             version = version_of(entry, a, feed, page.evidence, self.markers, suspect=page.suspect)
         in_feed = claim.status == "active"
-        page_source = claim.is_page_source
         check = checks.after_check(
-            self.settings,
-            a,
-            version,
-            page.result,
-            feed,
-            now,
-            in_feed=in_feed,
-            page_source=page_source,
+            self.settings, a, version, page.result, feed, now, in_feed=in_feed
         )
         return version, check
 

@@ -178,9 +178,29 @@ def test_an_unchanged_feed_reads_no_article_and_an_unchanged_page_source_climbs_
     assert site.requests("/feed.xml")[-1][1] == 304
     assert site.requests("/standalone")[-1][1] == 304
     assert looked_up == [page]
-    # (The page's article may be claimed for a check of its own at the same
-    # due time: one or two checks that found nothing new.)
-    assert read("courier", [page])[page].unchanged_checks >= 1
+    assert read("courier", [page])[page].unchanged_checks == 1
+
+
+def test_a_page_source_is_fetched_once_each_time_it_falls_due(
+    site: QuietSite, make_settings: Any, store_for: Any, clock: Any
+) -> None:
+    # The source's next poll is its page's next check: one request then,
+    # never a poll and a check of the same page side by side.
+    site.publish("/standalone", QUIET)
+    settings = make_settings(
+        [{"name": "courier", "sources": [site.url("/standalone")]}],
+        scheduler={"interval": "15m"},
+    )
+    store = store_for(settings)
+    store.sync_sources(settings.feeds, clock())
+    ticker = Scheduler(Updater(settings, store, clock=clock), store, owner="ticker")
+    ticker.run_until_idle()
+    for _ in range(3):
+        clock.now = next_poll(store)
+        ticker.run_until_idle()
+    polls = site.requests("/standalone")
+    assert [status for _, status in polls] == [200, 304, 304, 304]
+    assert len({when for when, _ in polls}) == 4  # one request at each due time
 
 
 def test_feedsvc_poll_looks_at_every_page_now_and_poll_due_only_at_what_is_due(

@@ -15,7 +15,7 @@ from pytest_httpserver import HTTPServer
 from feedsvc import config
 from feedsvc.cli import main
 from feedsvc.errors import ConfigError
-from feedsvc.pool import check_articles, poll_sources
+from feedsvc.pool import poll_sources
 from feedsvc.storage import Store
 from feedsvc.update import Updater
 
@@ -113,7 +113,7 @@ def test_history_shows_the_developing_state_and_the_page_events(
     httpserver.clear()
     httpserver.expect_request("/harwick").respond_with_data("Gone", status=404)
     clock.advance(120)
-    check_articles(updater, "w")
+    poll_sources(updater, "w")  # a page source's polls are its page's checks
     out = run(settings, "history", httpserver.url_for("/harwick")).output
     assert "page gone (404/410): no longer checked" in out
     assert out.splitlines()[-1].startswith("   -  2026-03-01 09:02:00  gone: ")

@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 
 from feedsvc.models import ArticleForCheck, SourceForUpdate
-from feedsvc.storage.queue import QueueStore, claimable_sources
+from feedsvc.storage.queue import PAGE_SOURCE, QueueStore, claimable_sources
 from feedsvc.storage.rows import load_for_update, source_for_update
 from feedsvc.storage.tables import articles, sources
 
@@ -86,14 +86,6 @@ class ClaimStore(QueueStore):
             return []
         ids = [r.id for r in sorted(rows, key=lambda r: r.next_check_at)]
         with self.engine.connect() as conn:
-            homes = {
-                r.id: r
-                for r in conn.execute(
-                    select(articles.c.id, sources.c.id.label("sid"), sources.c.locator)
-                    .join(sources, sources.c.id == articles.c.source_id)
-                    .where(articles.c.id.in_(ids))
-                )
-            }
             loaded = load_for_update(conn, ids)
         claims = []
         by_id = {r.id: r for r in rows}
@@ -102,12 +94,11 @@ class ClaimStore(QueueStore):
             if article is None:  # an article row without versions: nothing to compare
                 self.release_article(aid, owner)
                 continue
-            row, home = by_id[aid], homes[aid]
+            row = by_id[aid]
             claims.append(
                 ArticleForCheck(
                     feed=row.feed,
-                    source_id=home.sid,
-                    source_locator=home.locator,
+                    source_id=row.source_id,
                     status=row.status,
                     article=article,
                     lease_owner=owner,
@@ -159,6 +150,7 @@ class ClaimStore(QueueStore):
                         articles.c.next_check_at.is_not(None),
                         articles.c.status.in_(("active", "dropped")),
                         articles.c.lease_owner.is_(None),
+                        ~PAGE_SOURCE,
                     )
                 )
             ).scalar()

@@ -103,6 +103,7 @@ class UpdaterStore(Protocol):
         next_poll_at: datetime,
         *,
         gone: bool = False,
+        page: tuple[str, CheckIntent] | None = None,
     ) -> None: ...
 
     def finish_poll(

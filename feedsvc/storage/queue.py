@@ -14,6 +14,7 @@ from sqlalchemy import (
     Row,
     Table,
     and_,
+    exists,
     insert,
     or_,
     select,
@@ -50,6 +51,17 @@ def claimable_sources(
     if feed is not None:
         where = and_(where, sources.c.feed == feed)
     return where
+
+
+# The article of a page source (a source URL that answers a page): the
+# source's polls are its page's checks (the source's next poll is the page's
+# next check, on its ladder), so it is never claimed, listed or waited for
+# as a check of its own, which would fetch the same page twice at once.
+PAGE_SOURCE = exists(
+    select(sources.c.id)
+    .where(sources.c.id == articles.c.source_id, sources.c.locator == articles.c.key)
+    .correlate_except(sources)
+)
 
 
 class QueueStore(StoreBase):
@@ -235,6 +247,7 @@ class QueueStore(StoreBase):
             articles.c.status.in_(("active", "dropped")),
             articles.c.url.is_not(None),
             free,
+            ~PAGE_SOURCE,
         )
         if due_only:
             where = and_(
@@ -253,15 +266,14 @@ class QueueStore(StoreBase):
         """Ids of articles whose page is due for a check, most overdue first
         (only those of active sources: a removed feed's articles rest),
         and every article still listed by one of `in_sources` whether due
-        or not (`feedsvc poll`: look at everything now), page sources
-        aside (their poll was their check)."""
+        or not (`feedsvc poll`: look at everything now); never a page
+        source's (PAGE_SOURCE)."""
         where = self._checkable(now)
         if in_sources:
             listed = and_(
                 self._checkable(now, due_only=False),
                 articles.c.status == "active",
                 articles.c.source_id.in_(list(in_sources)),
-                articles.c.key != sources.c.locator,
             )
             where = or_(where, listed)
         where = and_(where, sources.c.active.is_(True), sources.c.gone.is_(False))
@@ -296,9 +308,9 @@ class QueueStore(StoreBase):
             if claimed is None:
                 return None
             row = conn.execute(
-                select(articles.c.feed, articles.c.status, sources.c.id, sources.c.locator)
-                .join(sources, sources.c.id == articles.c.source_id)
-                .where(articles.c.id == aid)
+                select(articles.c.feed, articles.c.status, articles.c.source_id).where(
+                    articles.c.id == aid
+                )
             ).one()
             article = load_for_update(conn, [aid]).get(aid)
         if article is None:  # an article row without versions: nothing to compare
@@ -306,8 +318,7 @@ class QueueStore(StoreBase):
             return None
         return ArticleForCheck(
             feed=row.feed,
-            source_id=row.id,
-            source_locator=row.locator,
+            source_id=row.source_id,
             status=row.status,
             article=article,
             lease_owner=owner,

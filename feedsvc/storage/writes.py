@@ -55,7 +55,11 @@ class WriteStore(StoreBase):
         next_poll_at: datetime,
         *,
         gone: bool = False,
+        page: tuple[str, CheckIntent] | None = None,
     ) -> None:
+        """Write one failed poll: the source's error and next poll, and for
+        a page source (`page`: its article's id and the check that failed)
+        the page's polling state and event, in one transaction."""
         with self._write() as conn:
             end_lease(
                 conn,
@@ -70,6 +74,8 @@ class WriteStore(StoreBase):
                 next_poll_at=next_poll_at,
                 gone=gone,
             )
+            if page is not None and self._set_check(conn, *page, now):
+                self._bump(conn, source.feed, now)
 
     def finish_poll(
         self,
