@@ -162,6 +162,8 @@ class Updater:
             max_backoff=self.settings.scheduler.max_backoff,
         )
         page = self._failed_page(source, feed, exc, now)
+        if page is not None and page[1].next_check_at is not None:
+            when = page[1].next_check_at  # a page source's polls are its page's checks
         with contextlib.suppress(LeaseLost):  # another worker owns it now
             self.store.fail_poll(source, now, message, when, gone=gone, page=page)
         return PollOutcome(source.id, source.feed, source.locator, error=message)

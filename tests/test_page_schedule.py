@@ -203,6 +203,33 @@ def test_a_page_source_is_fetched_once_each_time_it_falls_due(
     assert len({when for when, _ in polls}) == 4  # one request at each due time
 
 
+def test_a_failing_page_source_backs_off_as_its_page_and_says_when_it_is_next_checked(
+    httpserver: HTTPServer, make_settings: Any, store_for: Any, clock: Any
+) -> None:
+    answers = iter([Response(QUIET, content_type="text/html; charset=utf-8")])
+    httpserver.expect_request("/standalone").respond_with_handler(
+        lambda request: next(answers, Response("upstream down", status=503))
+    )
+    url = httpserver.url_for("/standalone")
+    settings = make_settings([{"name": "courier", "sources": [url]}], scheduler={"interval": "15m"})
+    store = store_for(settings)
+    store.sync_sources(settings.feeds, clock())
+    ticker = Scheduler(Updater(settings, store, clock=clock), store, owner="ticker")
+    ticker.run_until_idle()
+    aid = store.find_article(url).id
+
+    gaps = []
+    for _ in range(3):
+        clock.now = next_poll(store)
+        ticker.run_until_idle()
+        page = store.get_article(aid)
+        assert page.next_check_at == next_poll(store)  # what `feedsvc history` says
+        gaps.append(next_poll(store) - clock())
+    assert gaps[0] < gaps[1] < gaps[2]
+    assert store.get_article(aid).status == "active"  # failing is not gone
+    assert len(httpserver.log) == 4
+
+
 def test_feedsvc_poll_looks_at_every_page_now_and_poll_due_only_at_what_is_due(
     site: QuietSite, world: Any
 ) -> None:
