@@ -153,17 +153,18 @@ class Updater:
         message = str(exc) if isinstance(exc, FeedsvcError) else f"{type(exc).__name__}: {exc}"
         retry_after = exc.retry_after if isinstance(exc, FetchError) else None
         gone = isinstance(exc, FetchError) and exc.gone
-        when = next_poll(
-            now,
-            self.settings.feed_interval(feed),
-            key=source.locator,
-            failures=source.failures + 1,
-            retry_after=retry_after,
-            max_backoff=self.settings.scheduler.max_backoff,
-        )
         page = self._failed_page(source, feed, exc, now)
         if page is not None and page[1].next_check_at is not None:
             when = page[1].next_check_at  # a page source's polls are its page's checks
+        else:
+            when = next_poll(
+                now,
+                self.settings.feed_interval(feed),
+                key=source.locator,
+                failures=source.failures + 1,
+                retry_after=retry_after,
+                max_backoff=self.settings.scheduler.max_backoff,
+            )
         with contextlib.suppress(LeaseLost):  # another worker owns it now
             self.store.fail_poll(source, now, message, when, gone=gone, page=page)
         return PollOutcome(source.id, source.feed, source.locator, error=message)
@@ -174,14 +175,19 @@ class Updater:
         """A page source's failed poll is its page's failed check: a 404 or
         410 is a "gone" event in the article's history, other errors back
         the page off (the source is its only checker: see PAGE_SOURCE)."""
-        if source.page is False or not isinstance(exc, FeedsvcError):
+        if not isinstance(exc, FeedsvcError):
             return None
-        article = self.store.get_articles_for_update(source.feed, [source.locator]).get(
-            source.locator
-        )
+        article = self._own_article(source)
         if article is None:
             return None
         return article.id, checks.after_failure(self.settings, article, feed, exc, now)
+
+    def _own_article(self, source: SourceForUpdate) -> ArticleForUpdate | None:
+        """The article a page source is (stored under its locator); None for
+        a feed, without a read when the claim says it is not a page."""
+        if source.page is False:
+            return None
+        return self.store.get_articles_for_update(source.feed, [source.locator]).get(source.locator)
 
     def _poll(
         self,
@@ -224,11 +230,7 @@ class Updater:
         """A source that answered 304: if it is an article page, the check
         that found nothing new (it climbs its ladder); nothing for a feed,
         and no read when the claim said it is not a page."""
-        if source.page is False:
-            return []
-        article = self.store.get_articles_for_update(source.feed, [source.locator]).get(
-            source.locator
-        )
+        article = self._own_article(source)
         if article is None:
             return []
         check = checks.after_check(
