@@ -4,9 +4,8 @@ trafilatura finds the article and drops the page around it; feedsvc adds
 only what cannot take the article with it:
 - per-feed rules (`extract_include`, `extract_exclude`: CSS selectors) applied
   to the page before extraction, for sites the generic extractor gets wrong;
-- furniture pruning by whole class/id tokens ("comments", "share-buttons",
-  "related-posts"), and only of an element that holds a small part of the
-  page's paragraph text, so a rule can never drop the article's container;
+- loose text in mixed content wrapped into paragraphs of its own, so that
+  trafilatura does not drop it (a Blogger post body);
 - boilerplate lines ("Leave a Reply", "3 Comments") dropped from the body;
 - the headline taken from the page (site-name decoration removed) and not
   repeated as the body's first line.
