@@ -79,8 +79,8 @@ def try_extract(settings: Settings, source: str, feed_name: str | None = None) -
             raise UsageError(f"no feed named {feed_name!r} in {settings.path}") from None
     try:
         html, url = read_page(settings, source)
-    except FetchError as exc:
-        raise UsageError(f"{source}: {exc}") from None
+    except FetchError as exc:  # its message names the URL
+        raise UsageError(str(exc)) from None
     done: Extraction = extract(flatten_deep(html), url, rules=rules)
     entry = done.entry
     ignore = settings.feed(feed_name).ignore if feed_name is not None else ()

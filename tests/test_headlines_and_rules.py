@@ -231,6 +231,18 @@ def test_feedsvc_extract_of_a_missing_file_is_one_line(tmp_path: Path) -> None:
     assert result.output.count("\n") == 1 and "nope.html" in result.output
 
 
+def test_feedsvc_extract_of_a_page_that_answers_404_is_one_line_naming_it_once(
+    tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request("/gone.html").respond_with_data("not here", status=404)
+    url = httpserver.url_for("/gone.html")
+    cfg = write_config(tmp_path, {"name": "courier", "sources": [str(tmp_path)]})
+    result = CliRunner().invoke(main, ["extract", url, "--config", str(cfg)])
+    assert result.exit_code == 2
+    assert result.output.count("\n") == 1
+    assert result.output.count(url) == 1 and "404" in result.output
+
+
 def test_reextract_after_a_rule_change_versions_only_the_pages_it_changes(
     httpserver: HTTPServer, make_settings: Any, store_for: Any, clock: Any
 ) -> None:
