@@ -55,7 +55,7 @@ def fetch_for_discovery(settings: Settings, url: str) -> tuple[str, str, bytes]:
     try:
         result = fetcher.get(url)
     except FetchError as exc:
-        raise UsageError(f"nothing reachable at {url}: {exc}") from None
+        raise UsageError(f"nothing reachable: {exc}") from None  # it names the URL
     finally:
         fetcher.close()
     return result.url, result.headers.get("content-type", ""), result.body

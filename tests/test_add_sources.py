@@ -236,6 +236,7 @@ def test_add_of_nothing_reachable_is_one_line_exit_2(site: HTTPServer, config_fi
     result = feedsvc(config_file, "add", site.url_for("/missing"))
     assert result.returncode == 2
     assert "nothing reachable" in result.stderr
+    assert result.stderr.count(site.url_for("/missing")) == 1
     assert config_file.read_bytes() == before
 
 
