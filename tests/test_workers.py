@@ -296,8 +296,11 @@ def test_two_busy_workers_never_poll_one_source_at_once_and_share_the_load(
     upstream = Upstream(lambda n: rss(n), delay=0.3)
     upstreams.append(upstream)
     write_config(tmp_path, database, [upstream.url(n) for n in range(40)], interval=1)
-    procs.start("worker", name="a")
-    procs.start("worker", name="b")
+    # -v: every poll is logged, "not modified" ones too, so the shares count
+    # all of them and not only the first round (which the worker that
+    # started first mostly takes on a loaded machine)
+    procs.start("-v", "worker", name="a")
+    procs.start("-v", "worker", name="b")
     wait_until(
         lambda: len(upstream.polls()) == 40 and min(len(t) for t in upstream.polls().values()) >= 4,
         90,
