@@ -100,12 +100,15 @@ def history_html(view: EntryView, links: Links) -> str:
             what = f"first seen, {v.words} words"
         else:
             parts = [f"+{v.words_added} / \u2212{v.words_removed} words"]
-            if v.title != previous.title:
+            retitled = v.title != previous.title
+            if retitled:
                 parts.append(
                     f"headline changed from “{html.escape(previous.title)}” "
                     f"to “{html.escape(v.title)}”"
                 )
-            if v.change_class not in ("initial", "edit"):
+            if v.change_class not in ("initial", "edit") and not (
+                retitled and v.change_class == "headline"  # said just above
+            ):
                 parts.append(v.change_class + (f" of version {v.revert_of}" if v.revert_of else ""))
             if v.stealth:
                 parts.append("stealth edit (no notice to readers)")

@@ -80,9 +80,12 @@ class Site:
         )
 
 
-def test_a_headline_changed_on_the_page_is_a_headline_revision_though_the_feed_is_stale(
+@pytest.fixture
+def retitled(
     httpserver: HTTPServer, make_settings: Any, store_for: Any, clock: Any
-) -> None:
+) -> tuple[Site, Any, Store, str]:
+    """A page whose headline changed from OLD to NEW while its feed kept
+    OLD, polled before and after: (site, settings, store, article id)."""
     site = Site(httpserver)
     site.items = [(OLD, "/bridge")]
     site.publish("/bridge", article_page(OLD, BODY))
@@ -101,7 +104,13 @@ def test_a_headline_changed_on_the_page_is_a_headline_revision_though_the_feed_i
     site.publish("/library", article_page("Library hours cut", BODY[::-1]))
     clock.advance(900)
     updater.poll("w", due_only=False, everything=True)  # what `feedsvc poll` does
+    return site, settings, store, aid
 
+
+def test_a_headline_changed_on_the_page_is_a_headline_revision_though_the_feed_is_stale(
+    retitled: tuple[Site, Any, Store, str],
+) -> None:
+    site, settings, store, aid = retitled
     versions = store.get_versions(aid, full=True)
     assert [(v.title, v.change_class) for v in versions] == [
         (OLD, "initial"),
@@ -120,6 +129,20 @@ def test_a_headline_changed_on_the_page_is_a_headline_revision_though_the_feed_i
     )
     page = lxml.html.fromstring(client.get(f"/articles/{aid}").get_data(as_text=True))
     assert [" ".join(h.text_content().split()) for h in page.cssselect("h1")] == [NEW]
+
+
+def test_the_entrys_update_history_tells_the_headline_change_once(
+    retitled: tuple[Site, Any, Store, str],
+) -> None:
+    site, settings, store, _ = retitled
+    client = create_app(settings, store).test_client()
+    atom = feedparser.parse(client.get("/feeds/courier.atom").data)
+    [entry] = [e for e in atom.entries if e.link == site.url("/bridge")]
+    history = lxml.html.fromstring(entry.content[0].value).cssselect("li")
+    line = " ".join(history[0].text_content().split())  # newest first
+    assert line.startswith("Version 2, ")
+    assert f"headline changed from “{OLD}” to “{NEW}”" in line
+    assert line.count("headline") == 1
 
 
 @pytest.mark.parametrize(
