@@ -23,10 +23,15 @@ def version_of(
     markers: Sequence[str],
     *,
     suspect: bool = False,
+    page_alone: bool = False,
 ) -> VersionIntent | None:
     """The version `entry` makes of `article` (None: a new article), with
     its change class, word counts, developing and stealth marks; None when
-    its normalised title and text are the latest version's."""
+    its normalised title and text are the latest version's.
+
+    `page_alone`: the entry is a page checked without its feed, so a page
+    that gives no date of its own says nothing about the feed's date: the
+    latest version's page date stands (it did not move)."""
     raw_text = entry.text if entry.text is not None else html_to_text(entry.html)
     text = normalise(raw_text, feed.ignore)
     title = normalise_title(entry.title) or _title_from(text)
@@ -39,6 +44,8 @@ def version_of(
         return None
     html = sanitize_html(entry.html) if entry.html.strip() else text_to_html(text)
     page_date = _page_date(entry)
+    if page_date is None and page_alone and latest is not None:
+        page_date = latest.page_date
     stealth = (
         latest is not None
         and decision.diff is not None

@@ -10,9 +10,12 @@ only what cannot take the article with it:
 - the headline taken from the page (site-name decoration removed) and not
   repeated as the body's first line.
 
-Two traps of trafilatura 2.x, both avoided here: `deduplicate=True` keeps a
-process-wide cache, so a page polled a few times comes back empty; and date
-extraction prefers the original date unless `original_date=False`.
+Three traps of trafilatura 2.x, all avoided here: `deduplicate=True` keeps a
+process-wide cache, so a page polled a few times comes back empty; date
+extraction prefers the original date unless `original_date=False`; and its
+`extensive_search` guesses a date from the page's text, a footer's
+"© 2026" becoming 2026-01-01: a date the page never gave, which made every
+edit of a page look dated (so never a stealth edit).
 """
 
 from __future__ import annotations
@@ -139,7 +142,8 @@ def extract(html: str, url: str, key: str | None = None, rules: Rules | None = N
             include_formatting=False,
             deduplicate=False,
             with_metadata=True,
-            date_extraction_params={"original_date": False, "extensive_search": True},
+            # only dates the page declares (meta, JSON-LD, <time>, its URL)
+            date_extraction_params={"original_date": False, "extensive_search": False},
         )
     except MemoryError:
         raise  # over the parser child's memory limit: isolation.py reports it

@@ -470,6 +470,9 @@ class Updater:
                 title=page.entry.title or entry.title,  # the page is the authority
                 url=entry.url,
                 published=entry.published or page.entry.published,
+                # the date the page gives itself first (a check of the page
+                # alone sees only that one), then the feed entry's
+                updated=page.entry.updated or page.entry.published or entry.updated,
                 author=entry.author or page.entry.author,
             )
             version = version_of(
@@ -556,7 +559,9 @@ class Updater:
             entry = page.entry
             if not entry.title.strip() and a.latest is not None:
                 entry = replace(entry, title=a.latest.title)  # a page without a headline
-            version = version_of(entry, a, feed, page.evidence, self.markers, suspect=page.suspect)
+            version = version_of(
+                entry, a, feed, page.evidence, self.markers, suspect=page.suspect, page_alone=True
+            )
         in_feed = claim.status == "active"
         check = checks.after_check(
             self.settings, a, version, page.result, feed, now, in_feed=in_feed

@@ -145,6 +145,71 @@ def test_a_stealth_edit_is_caught_at_the_pages_next_check_though_the_feed_answer
     assert store.get_versions(aid)[-1].change_class == "edit"
 
 
+# The same page with no date of its own: no published_time, no <time>.
+# Its footer still says "© 2026 Millbrook Courier".
+UNDATED = QUIET.replace(
+    '<meta property="article:published_time" content="2026-03-01T07:30:00+00:00">', ""
+).replace(
+    '<span class="posted-on">Posted on <time class="entry-date published" '
+    'datetime="2026-03-01T07:30:00+00:00">1 March 2026</time></span> ',
+    "",
+)
+
+
+def with_modified(html: str, when: str) -> str:
+    """The page declaring when it was last modified (Open Graph)."""
+    return html.replace(
+        "</head>", f'<meta property="article:modified_time" content="{when}">\n</head>'
+    )
+
+
+def check_now(store: Store, updater: Updater, clock: Any, aid: str) -> None:
+    clock.now = store.get_article(aid).next_check_at
+    Scheduler(updater, store, owner="ticker").run_until_idle()
+
+
+def test_a_number_changed_on_an_undated_page_is_a_stealth_edit_though_its_footer_names_a_year(
+    site: QuietSite, world: Any, clock: Any
+) -> None:
+    assert "&copy; 2026" in UNDATED and "datetime=" not in UNDATED
+    site.items = [("Footbridge over the Wend approved", "/footbridge")]
+    site.publish("/footbridge", UNDATED)
+    _, store, updater = world()
+    Scheduler(updater, store, owner="ticker").run_until_idle()
+    aid = store.find_article(site.url("/footbridge")).id
+
+    site.publish("/footbridge", UNDATED.replace("12 million", "15 million"))
+    check_now(store, updater, clock, aid)
+    _, second = store.get_versions(aid)
+    # The footer's year is no date of the page's: nothing told readers.
+    assert second.change_class == "edit"
+    assert second.stealth
+
+
+def test_an_edit_is_a_stealth_edit_only_while_the_pages_own_date_stays_put(
+    site: QuietSite, world: Any, clock: Any
+) -> None:
+    # The page's own date (09:10) is not the feed's (07:30): each version
+    # is compared with the date the page itself gives.
+    dated = with_modified(QUIET, "2026-03-01T09:10:00+00:00")
+    site.items = [("Footbridge over the Wend approved", "/footbridge")]
+    site.publish("/footbridge", dated)
+    _, store, updater = world()
+    Scheduler(updater, store, owner="ticker").run_until_idle()
+    aid = store.find_article(site.url("/footbridge")).id
+
+    site.publish("/footbridge", dated.replace("12 million", "15 million"))
+    check_now(store, updater, clock, aid)
+    assert store.get_versions(aid)[-1].stealth  # the page's date did not move
+
+    moved = with_modified(QUIET, "2026-03-02T08:00:00+00:00")
+    site.publish("/footbridge", moved.replace("12 million", "18 million"))
+    check_now(store, updater, clock, aid)
+    versions = store.get_versions(aid)
+    assert len(versions) == 3
+    assert not versions[-1].stealth  # the page said it was modified
+
+
 def test_an_unchanged_feed_reads_no_article_and_an_unchanged_page_source_climbs_its_ladder(
     site: QuietSite, make_settings: Any, store_for: Any, clock: Any
 ) -> None:
