@@ -44,6 +44,20 @@ DEVELOPING_MARKERS: tuple[str, ...] = (
     "Stay tuned for updates",
 )
 
+# A count as templates print it ("12", "1,204", "1.2K", "3 Tsd.") and what
+# is counted, in English, German, French, Spanish, Italian and Polish. Never
+# votes or seats: a results table's cell is one line of text too.
+_COUNT = r"\d[\d,.\u00a0\u202f]*\s?(?:[km]|tsd\.?|mio\.?)?"
+_COUNTED = (
+    r"comments?|responses?|replies|repl(?:y|ies)|shares?|claps?|likes?|views?|reads?|"
+    r"reactions?|retweets?|thoughts?|"
+    r"kommentare?|aufrufe|"
+    r"commentaires?|réactions?|vues|partages|"
+    r"comentarios?|visitas|vistas|lecturas|"
+    r"commenti|visualizzazioni|letture|"
+    r"komentarz[ey]?|komentarzy|wyświetle[nń]|odsłon"
+)
+
 # Lines that page templates put around an article: skip links, comment forms,
 # share and like widgets, image credits, counters and relative timestamps.
 # Scrapes and extractors let them through (the seed text carries most of
@@ -71,7 +85,13 @@ _BOILERPLATE = (
     r"related( stories| articles| posts)?:?|read more:?|most read|recommended( for you)?",
     r"sign up for (more like this|our newsletter)\.?",
     r"(updated )?(\d+|an?|one) (second|minute|hour|day)s? ago|(updated )?just now",
-    r"(no|\d[\d,]*) (comments?|responses?|shares?|claps?|likes?)",
+    # a counter, the count either side of its noun: "3 Comments", "Comments
+    # (12)", "Comments: 12", "1.2K shares", "Viewed 1,234 times", "12
+    # responses to “Headline”" (WordPress's comment heading), in the languages
+    # news is commonly written in
+    rf"(?:no|{_COUNT}) (?:{_COUNTED})(?: (?:to|on) [“\"«„].*)?",
+    rf"(?:{_COUNTED}|page ?views|shares? on \w+)\s?(?::|\()?\s?{_COUNT}\)?",
+    rf"viewed {_COUNT} times|{_COUNT} times viewed|{_COUNT} (?:page ?views|times read)",
 )
 BOILERPLATE_LINE = re.compile(
     r"^(?:" + "|".join(f"(?:{p})" for p in _BOILERPLATE) + r")$", re.IGNORECASE

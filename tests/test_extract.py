@@ -205,6 +205,15 @@ def test_a_scraped_text_file_loses_its_boilerplate_like_the_seed() -> None:
         "Updated 5 minutes ago",
         "3 Comments",
         "1,204 shares",
+        "1.2K shares",
+        "Comments (12)",
+        "Comments: 12",
+        "Viewed 1,234 times",
+        "Page views: 1,234",
+        "12 responses to “Footbridge over the Wend approved”",
+        "14 Kommentare",
+        "1.234 Aufrufe",
+        "23 comentarios",
         "Advertisement",
     ],
 )
@@ -220,6 +229,9 @@ def test_boilerplate_lines_are_recognised(line: str) -> None:
         "The photo credit went to a local photographer, the paper said.",
         "Share prices fell 5 minutes after the announcement.",
         "12 dead",
+        "3 responses to the crisis",
+        "1,204 votes",  # a results table's cell
+        "Views differ on the bridge",
     ],
 )
 def test_article_sentences_are_not_boilerplate(line: str) -> None:
