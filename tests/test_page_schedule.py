@@ -210,6 +210,37 @@ def test_an_edit_is_a_stealth_edit_only_while_the_pages_own_date_stays_put(
     assert not versions[-1].stealth  # the page said it was modified
 
 
+def with_counters(html: str, comments: int, views: str, shares: str) -> str:
+    """The page with a template's counters inside the article's own
+    container, after its last paragraph."""
+    counters = (
+        f"<p>Comments ({comments})</p><p>Viewed {views} times</p><p>{shares} shares</p>"
+        f"<p>{comments} responses to “Footbridge over the Wend approved”</p>"
+    )
+    return html.replace("  </div>\n  <footer", f"{counters}\n  </div>\n  <footer", 1)
+
+
+def test_counters_moving_inside_the_article_are_no_revision_and_an_edit_still_is(
+    site: QuietSite, world: Any, clock: Any
+) -> None:
+    site.items = [("Footbridge over the Wend approved", "/footbridge")]
+    site.publish("/footbridge", with_counters(QUIET, 12, "1,234", "1.2K"))
+    _, store, updater = world()
+    Scheduler(updater, store, owner="ticker").run_until_idle()
+    aid = store.find_article(site.url("/footbridge")).id
+    assert "Comments" not in texts(store, aid)[0] and "Viewed" not in texts(store, aid)[0]
+
+    site.publish("/footbridge", with_counters(QUIET, 13, "1,301", "1.3K"))
+    check_now(store, updater, clock, aid)
+    assert site.requests("/footbridge")[-1][1] == 200  # looked at, and nothing new
+    assert len(texts(store, aid)) == 1
+
+    edited = QUIET.replace("12 million", "15 million")
+    site.publish("/footbridge", with_counters(edited, 14, "1,388", "1.4K"))
+    check_now(store, updater, clock, aid)
+    assert len(texts(store, aid)) == 2 and "£15 million" in texts(store, aid)[-1]
+
+
 def test_an_unchanged_feed_reads_no_article_and_an_unchanged_page_source_climbs_its_ladder(
     site: QuietSite, make_settings: Any, store_for: Any, clock: Any
 ) -> None:
