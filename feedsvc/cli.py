@@ -6,16 +6,16 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
-from feedsvc import __version__, config, maintenance, notify, redact
+from feedsvc import __version__, maintenance, notify, redact
+from feedsvc.cli_base import config_option, opened
 from feedsvc.config import Settings
 from feedsvc.errors import FeedsvcError, UsageError
 from feedsvc.history import BadRange, diff_range, latest_title, published, revisions
@@ -23,7 +23,6 @@ from feedsvc.models import ArticleRow
 from feedsvc.reload import ConfigWatcher
 from feedsvc.storage import Store
 
-F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger("feedsvc")
 
 
@@ -38,40 +37,6 @@ def setup_logging(verbose: bool = False) -> None:
     for noisy in ("apscheduler", "httpx", "httpcore", "trafilatura", "htmldate", "waitress.queue"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
-
-
-def config_option(func: F) -> F:
-    @click.option(
-        "--config",
-        "config_file",
-        type=click.Path(dir_okay=False),
-        default=None,
-        envvar=config.ENV_CONFIG,
-        show_envvar=True,
-        help="config.toml to use (default ./config.toml).",
-    )
-    @wraps(func)
-    def wrapper(*args: Any, config_file: str | None, **kwargs: Any) -> Any:
-        try:
-            settings = config.load(config_file)
-            return func(settings, *args, **kwargs)
-        except FeedsvcError as exc:
-            click.echo(f"feedsvc: error: {exc}", err=True)
-            sys.exit(exc.exit_code)
-
-    return wrapper  # type: ignore[return-value]
-
-
-@contextmanager
-def opened(settings: Settings) -> Iterator[Store]:
-    # A transaction idle for a whole lease belongs to a frozen or cut-off
-    # process: PostgreSQL ends it, so its locks do not outlive its leases.
-    store = Store(settings.service.database, idle_timeout=settings.scheduler.lease)
-    notify.install(store, settings)  # the outbox rows, in each version's transaction
-    try:
-        yield store
-    finally:
-        store.close()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

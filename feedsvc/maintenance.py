@@ -18,6 +18,7 @@ from pathlib import Path
 import click
 from sqlalchemy.engine import make_url
 
+from feedsvc.cli_base import config_option, opened
 from feedsvc.config import Settings
 from feedsvc.errors import UsageError
 from feedsvc.storage import Store
@@ -68,7 +69,6 @@ def backup(database: str, target: Path) -> int:
 
 def register(main: click.Group) -> None:
     """Add `prune` and `backup` to the feedsvc command."""
-    from feedsvc.cli import config_option, opened
 
     @main.command("prune")
     @config_option

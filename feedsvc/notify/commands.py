@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import click
 
-from feedsvc.cli import config_option, opened
+from feedsvc.cli_base import config_option, opened
 from feedsvc.config import NotifySettings, Settings
 from feedsvc.errors import UsageError
 from feedsvc.notify import outbox
