@@ -155,7 +155,8 @@ def extract(html: str, url: str, key: str | None = None, rules: Rules | None = N
         entry = EntryData(key=key or url, title=title, url=url, html="", extractor=EXTRACTOR)
         return Extraction(entry, removed, include_matched)
     title = clean_title(doc.title or "", url, doc.sitename, _headings(tree))
-    body_html = _body_html(doc.body, title, links) if doc.body is not None else ""
+    body = doc.body if doc.body is None or tree is None else _restructured(doc.body, tree)
+    body_html = _body_html(body, title, links) if body is not None else ""
     entry = EntryData(
         key=key or url,
         title=title,
@@ -167,6 +168,83 @@ def extract(html: str, url: str, key: str | None = None, rules: Rules | None = N
         extractor=EXTRACTOR,
     )
     return Extraction(entry, removed, include_matched)
+
+
+def _restructured(body: etree._Element, tree: lxml.html.HtmlElement) -> etree._Element:
+    """trafilatura's last resort (its baseline) takes an <article>'s, or the
+    page's, whole text as one paragraph: headline, byline, every paragraph
+    and whatever counter sits among them in one run, so no line of it can be
+    told from another, a diff is one paragraph, and a moving "Viewed 8,428
+    times" makes a revision. When the body is that one paragraph, it is cut
+    back into the paragraphs of the element it came from: the same words in
+    the same order, a paragraph for each run of text between that element's
+    block boundaries (what trafilatura pruned from it is simply not found)."""
+    if len(body) != 1 or body[0].tag != "p" or len(body[0]) or not body[0].text:
+        return body
+    text = " ".join(body[0].text.split())
+    if len(text) > RESTRUCTURE_MAX_CHARS:
+        return body
+    sources = [a for a in tree.iter("article") if not any(a.iterancestors("article"))]
+    page_body = tree.find("body")
+    best: list[str] = []
+    for source in [*sources, *([page_body] if page_body is not None else [])]:
+        cut = _cut(text, _block_runs(source))
+        if len(cut) > len(best):
+            best = cut
+    if len(best) < 2:
+        return body
+    rebuilt = etree.Element(body.tag)
+    for paragraph in best:
+        etree.SubElement(rebuilt, "p").text = paragraph
+    return rebuilt
+
+
+RESTRUCTURE_MAX_CHARS = 200_000
+CUT_WINDOW = 2_000  # characters past the last run found where the next may begin
+
+
+def _block_runs(element: etree._Element) -> list[str]:
+    """The runs of text between an element's block boundaries (and <br>s),
+    each with its whitespace folded; scripts and styles are no text."""
+    element = copy.deepcopy(element)
+    for el in list(element.iter("script", "style", "noscript", "template")):
+        _remove(el)
+    for el in element.iter():
+        if isinstance(el.tag, str) and (el.tag in BLOCK_TAGS or el.tag == "br"):
+            el.text = "\n" + (el.text or "")
+            el.tail = "\n" + (el.tail or "")
+    lines = "".join(element.itertext()).split("\n")
+    return [run for line in lines if (run := " ".join(line.split()))]
+
+
+def _cut(text: str, runs: list[str]) -> list[str]:
+    """`text` cut into paragraphs where the runs it holds, in order, begin
+    and end (whole words only); text between found runs is a paragraph of
+    its own. Every character of `text` is kept. Empty when fewer than half
+    of its characters are in a run found."""
+    out: list[str] = []
+    pos = found = 0
+    for run in runs:
+        # a run is looked for near where the last one ended: linear time,
+        # whatever the page
+        window = pos + len(run) + CUT_WINDOW
+        at = text.find(run, pos, window)
+        while at >= 0 and not _whole_words(text, at, at + len(run)):
+            at = text.find(run, at + 1, window)
+        if at < 0:
+            continue  # pruned by trafilatura, or not in the text
+        if text[pos:at].strip():
+            out.append(text[pos:at].strip())
+        out.append(run)
+        found += len(run)
+        pos = at + len(run)
+    if text[pos:].strip():
+        out.append(text[pos:].strip())
+    return out if found * 2 >= len(text) else []
+
+
+def _whole_words(text: str, start: int, end: int) -> bool:
+    return (start == 0 or text[start - 1] == " ") and (end == len(text) or text[end] == " ")
 
 
 def _parse(html: str) -> lxml.html.HtmlElement | None:

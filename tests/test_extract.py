@@ -170,6 +170,40 @@ def test_article_sections_classed_with_furniture_words_are_article_text() -> Non
     assert "The corner kick comes to nothing" in text
 
 
+def short_post(views: str) -> str:
+    """A post too short for trafilatura's own extraction, whose last resort
+    takes the <article>'s whole text at once; a views counter among its
+    lines."""
+    return f"""<!doctype html><html><head><title>Ferry timetable changes | Harbour Post</title>
+    </head><body><nav><a href="/">Home</a> <a href="/news">News</a></nav>
+    <article class="post"><h1>Ferry timetable changes</h1>
+    <div class="meta">Posted 11 April 2026 by Ana Ruiz</div>
+    <div class="entry"><h3>What changes</h3>
+    <div>The early ferry leaves at 6:40.</div><div>The last ferry leaves at 22:10.</div>
+    <div class="views">Viewed {views} times</div>
+    <h3>Why</h3><div>Repairs at the north pier.</div></div>
+    </article><footer>Harbour Post</footer></body></html>"""
+
+
+def test_an_article_taken_whole_keeps_its_lines_apart_without_its_headline_or_counter() -> None:
+    entry = extract_article(short_post("1,204"), "https://harbour.example/ferry")
+    assert entry.title == "Ferry timetable changes"
+    assert normalise(html_to_text(entry.html)).split("\n\n") == [
+        "Posted 11 April 2026 by Ana Ruiz",
+        "What changes",
+        "The early ferry leaves at 6:40.",
+        "The last ferry leaves at 22:10.",
+        "Why",
+        "Repairs at the north pier.",
+    ]
+
+
+def test_a_counter_moving_in_an_article_taken_whole_leaves_its_text_as_it_was() -> None:
+    before = extract_article(short_post("1,204"), "https://harbour.example/ferry")
+    after = extract_article(short_post("1,377"), "https://harbour.example/ferry")
+    assert normalise(html_to_text(after.html)) == normalise(html_to_text(before.html))
+
+
 def test_the_page_metadata_is_read() -> None:
     html = (PAGES / "newspaper" / "v1.html").read_text(encoding="utf-8")
     entry = extract_article(html, "https://newspaper.example/story")
