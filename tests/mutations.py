@@ -97,7 +97,8 @@ def anchor(doc: lxml.html.HtmlElement, snippets: tuple[str, ...]) -> etree._Elem
 def with_noise(html: str, snippets: tuple[str, ...], state: int) -> str:
     """The page with furniture in state `state` (0 or 1): a readers counter
     and "Updated N minutes ago" in a header strip, an ad slot, a "N Comments"
-    link right after the article's block, a "Most read" list at the end,
+    link and "Viewed N times" / "N.NK shares" counters right after the
+    article's block, a "Most read" list at the end,
     inline scripts with a nonce and a timestamp, and a cache-busting query
     string on every script, stylesheet and image."""
     n = NOISE[state]
@@ -131,6 +132,11 @@ def with_noise(html: str, snippets: tuple[str, ...], state: int) -> str:
         count = lxml.html.fragment_fromstring(
             f'<div class="comment-count"><a href="#comments">{n.comments} Comments</a></div>'
         )
+        stats = lxml.html.fragment_fromstring(
+            f'<div class="post-stats"><p class="views">Viewed {n.readers * 7:,} times</p>'
+            f'<p class="shares">{n.readers / 1000:.1f}K shares</p></div>'
+        )
+        at.addnext(stats)
         at.addnext(count)
     items = "".join(f'<li><a href="/story/{i}">{t}</a></li>' for i, t in enumerate(n.most_read))
     body.append(
