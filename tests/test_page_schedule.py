@@ -163,6 +163,16 @@ def with_modified(html: str, when: str) -> str:
     )
 
 
+def first_seen(site: QuietSite, world: Any, html: str) -> tuple[Store, Updater, str]:
+    """The footbridge story published as `html` and read once by the
+    scheduler: (store, updater, article id)."""
+    site.items = [("Footbridge over the Wend approved", "/footbridge")]
+    site.publish("/footbridge", html)
+    _, store, updater = world()
+    Scheduler(updater, store, owner="ticker").run_until_idle()
+    return store, updater, store.find_article(site.url("/footbridge")).id
+
+
 def check_now(store: Store, updater: Updater, clock: Any, aid: str) -> None:
     clock.now = store.get_article(aid).next_check_at
     Scheduler(updater, store, owner="ticker").run_until_idle()
@@ -172,11 +182,7 @@ def test_a_number_changed_on_an_undated_page_is_a_stealth_edit_though_its_footer
     site: QuietSite, world: Any, clock: Any
 ) -> None:
     assert "&copy; 2026" in UNDATED and "datetime=" not in UNDATED
-    site.items = [("Footbridge over the Wend approved", "/footbridge")]
-    site.publish("/footbridge", UNDATED)
-    _, store, updater = world()
-    Scheduler(updater, store, owner="ticker").run_until_idle()
-    aid = store.find_article(site.url("/footbridge")).id
+    store, updater, aid = first_seen(site, world, UNDATED)
 
     site.publish("/footbridge", UNDATED.replace("12 million", "15 million"))
     check_now(store, updater, clock, aid)
@@ -192,11 +198,7 @@ def test_an_edit_is_a_stealth_edit_only_while_the_pages_own_date_stays_put(
     # The page's own date (09:10) is not the feed's (07:30): each version
     # is compared with the date the page itself gives.
     dated = with_modified(QUIET, "2026-03-01T09:10:00+00:00")
-    site.items = [("Footbridge over the Wend approved", "/footbridge")]
-    site.publish("/footbridge", dated)
-    _, store, updater = world()
-    Scheduler(updater, store, owner="ticker").run_until_idle()
-    aid = store.find_article(site.url("/footbridge")).id
+    store, updater, aid = first_seen(site, world, dated)
 
     site.publish("/footbridge", dated.replace("12 million", "15 million"))
     check_now(store, updater, clock, aid)
@@ -223,11 +225,7 @@ def with_counters(html: str, comments: int, views: str, shares: str) -> str:
 def test_counters_moving_inside_the_article_are_no_revision_and_an_edit_still_is(
     site: QuietSite, world: Any, clock: Any
 ) -> None:
-    site.items = [("Footbridge over the Wend approved", "/footbridge")]
-    site.publish("/footbridge", with_counters(QUIET, 12, "1,234", "1.2K"))
-    _, store, updater = world()
-    Scheduler(updater, store, owner="ticker").run_until_idle()
-    aid = store.find_article(site.url("/footbridge")).id
+    store, updater, aid = first_seen(site, world, with_counters(QUIET, 12, "1,234", "1.2K"))
     assert "Comments" not in texts(store, aid)[0] and "Viewed" not in texts(store, aid)[0]
 
     site.publish("/footbridge", with_counters(QUIET, 13, "1,301", "1.3K"))
