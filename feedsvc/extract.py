@@ -186,12 +186,11 @@ def _restructured(body: etree._Element, tree: lxml.html.HtmlElement) -> etree._E
         return body
     sources = [a for a in tree.iter("article") if not any(a.iterancestors("article"))]
     page_body = tree.find("body")
-    best: list[str] = []
-    for source in [*sources, *([page_body] if page_body is not None else [])]:
-        cut = _cut(text, _block_runs(source))
-        if len(cut) > len(best):
-            best = cut
-    if len(best) < 2:
+    if page_body is not None:
+        sources.append(page_body)
+    cuts = [_cut(text, _block_runs(source)) for source in sources]
+    found, best = max(cuts, default=(0, []))  # the element the most text is found in
+    if found * 2 < len(text) or len(best) < 2:
         return body
     rebuilt = etree.Element(body.tag)
     for paragraph in best:
@@ -217,11 +216,11 @@ def _block_runs(element: etree._Element) -> list[str]:
     return [run for line in lines if (run := " ".join(line.split()))]
 
 
-def _cut(text: str, runs: list[str]) -> list[str]:
+def _cut(text: str, runs: list[str]) -> tuple[int, list[str]]:
     """`text` cut into paragraphs where the runs it holds, in order, begin
     and end (whole words only); text between found runs is a paragraph of
-    its own. Every character of `text` is kept. Empty when fewer than half
-    of its characters are in a run found."""
+    its own. Every character of `text` is kept. With the number of its
+    characters found in a run."""
     out: list[str] = []
     pos = found = 0
     for run in runs:
@@ -240,7 +239,7 @@ def _cut(text: str, runs: list[str]) -> list[str]:
         pos = at + len(run)
     if text[pos:].strip():
         out.append(text[pos:].strip())
-    return out if found * 2 >= len(text) else []
+    return found, out
 
 
 def _whole_words(text: str, start: int, end: int) -> bool:

@@ -49,7 +49,7 @@ DEVELOPING_MARKERS: tuple[str, ...] = (
 # votes or seats: a results table's cell is one line of text too.
 _COUNT = r"\d[\d,.\u00a0\u202f]*\s?(?:[km]|tsd\.?|mio\.?)?"
 _COUNTED = (
-    r"comments?|responses?|replies|repl(?:y|ies)|shares?|claps?|likes?|views?|reads?|"
+    r"comments?|responses?|repl(?:y|ies)|shares?|claps?|likes?|views?|reads?|"
     r"reactions?|retweets?|thoughts?|"
     r"kommentare?|aufrufe|"
     r"commentaires?|réactions?|vues|partages|"
