@@ -204,7 +204,7 @@ def test_an_edit_is_a_stealth_edit_only_while_the_pages_own_date_stays_put(
     check_now(store, updater, clock, aid)
     assert store.get_versions(aid)[-1].stealth  # the page's date did not move
 
-    moved = with_modified(QUIET, "2026-03-02T08:00:00+00:00")
+    moved = with_modified(QUIET, "2026-03-01T11:45:00+00:00")  # the same day, later
     site.publish("/footbridge", moved.replace("12 million", "18 million"))
     check_now(store, updater, clock, aid)
     versions = store.get_versions(aid)
