@@ -194,7 +194,11 @@ def _restructured(body: etree._Element, tree: lxml.html.HtmlElement) -> etree._E
     page_body = tree.find("body")
     if page_body is not None:
         sources.append(page_body)
-    cuts = [_cut(text, _block_runs(source)) for source in sources]
+    cuts = []
+    for source in sources:
+        runs = _block_runs(source)
+        if 2 * sum(map(len, runs)) >= len(text):  # could hold half of it
+            cuts.append(_cut(text, runs))
     found, best = max(cuts, default=(0, []))  # the element the most text is found in
     if found * 2 < len(text) or len(best) < 2:
         return body
