@@ -41,7 +41,7 @@ from feedsvc.isolation import isolated
 from feedsvc.models import EntryData
 from feedsvc.nesting import BLOCK_TAGS
 from feedsvc.revisions import is_boilerplate
-from feedsvc.text import element_text, html_to_text
+from feedsvc.text import element_text, html_to_text, marked_text
 
 EXTRACTOR = f"trafilatura {trafilatura.__version__}"
 
@@ -214,15 +214,8 @@ CUT_WINDOW = 2_000  # characters past the last run found where the next may begi
 
 def _block_runs(element: etree._Element) -> list[str]:
     """The runs of text between an element's block boundaries (and <br>s),
-    each with its whitespace folded; scripts and styles are no text."""
-    element = copy.deepcopy(element)
-    for el in list(element.iter("script", "style", "noscript", "template")):
-        _remove(el)
-    for el in element.iter():
-        if isinstance(el.tag, str) and (el.tag in BLOCK_TAGS or el.tag == "br"):
-            el.text = "\n" + (el.text or "")
-            el.tail = "\n" + (el.tail or "")
-    lines = "".join(element.itertext()).split("\n")
+    each with its whitespace folded: the lines html_to_text makes of it."""
+    lines = marked_text(copy.deepcopy(element)).split("\n")
     return [run for line in lines if (run := " ".join(line.split()))]
 
 

@@ -219,6 +219,14 @@ def html_to_text(value: str) -> str:
         root = lxml.html.fragment_fromstring(value, create_parent="div")
     except (etree.ParserError, ValueError):
         return htmllib.unescape(strip_tags(value))
+    return marked_text(root)
+
+
+def marked_text(root: lxml.html.HtmlElement) -> str:
+    """The text of an element whose blocks are marked in place: a blank
+    line on either side of every block, a line break for every <br>,
+    nothing from scripts, styles or comments. It changes `root`: give it a
+    tree of its own."""
     for el in root.iter():
         if not isinstance(el.tag, str):  # comments, processing instructions
             el.text = ""
